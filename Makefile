@@ -1,0 +1,47 @@
+# `make bench` and `make test` build their own virtual environment on first use.
+# On a machine without network (the GPU box) pass an interpreter that already has
+# the dependencies: `make bench-gpu PYTHON=python3`.
+VENV ?= .venv
+PYTHON ?= $(VENV)/bin/python
+CONFIG ?= configs/default.yaml
+GPU_CONFIG ?= configs/h100-llama2-7b.yaml
+# torch 2.13.0 is the CPU build that lies on the dev/CI disk; an unpinned torch pulls a multi-GB CUDA build.
+TORCH_SPEC ?= torch==2.13.0
+# transformers pinned to the version of the GPU machine, so CPU and GPU runs use the same model code.
+TRANSFORMERS_SPEC ?= transformers==5.17.0
+
+.PHONY: bench test tables bench-gpu test-gpu env clean-env
+
+# The stamp file makes the install happen once; an interpreter given as PYTHON=... skips it.
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q "$(TORCH_SPEC)" "$(TRANSFORMERS_SPEC)"
+	$(VENV)/bin/pip install -q -e ".[test]"
+	touch $@
+
+ifeq ($(PYTHON),$(VENV)/bin/python)
+env: $(VENV)/.installed
+else
+env:
+	@$(PYTHON) -c "import torch, transformers, pandas, matplotlib, yaml, tqdm" \
+	  || { echo "error: $(PYTHON) lacks a dependency (torch, transformers, pandas, matplotlib, pyyaml, tqdm)"; exit 2; }
+endif
+
+bench: env
+	PYTHONPATH=. $(PYTHON) -m bench run $(CONFIG)
+
+test: env
+	PYTHONPATH=. $(PYTHON) -m pytest -q
+
+tables: env
+	PYTHONPATH=. $(PYTHON) -m bench report --all results
+
+bench-gpu: env
+	PYTHONPATH=. $(PYTHON) -m bench run $(GPU_CONFIG)
+
+test-gpu: env
+	PYTHONPATH=. $(PYTHON) -m pytest -q -m cuda
+
+clean-env:
+	rm -rf $(VENV)

@@ -1,0 +1,103 @@
+"""Command line: run a sweep, rebuild reports, list strategies.
+
+    python -m bench run configs/default.yaml [--out DIR] [--strategies a b] [--lengths 10 50] [--repeats N]
+    python -m bench report results/default        # or: report --all results
+    python -m bench strategies
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from bench.config import load_config, with_overrides
+from strategies.options import ConfigError
+
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130  # the shell's convention for SIGINT
+
+
+def cmd_run(args) -> int:
+    from bench.models import check_lengths, hf_config, resolve_device
+    from bench.runner import run
+
+    cfg = load_config(args.config)
+    cfg = with_overrides(cfg, args.strategies, args.lengths, args.out, args.repeats)
+    check_lengths(cfg.prompts.lengths, hf_config(cfg.model))
+    resolve_device(cfg.model.device)
+    try:
+        out_dir = run(cfg)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: what was measured is kept in {cfg.out_dir()}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    print_summary(out_dir)
+    return 0
+
+
+def print_summary(out_dir: Path) -> None:
+    import pandas as pd
+
+    df = pd.read_csv(out_dir / "summary.csv")
+    cols = ["strategy", "prompt_len", "status", "n", "ttft_p50_ms", "ttft_p99_ms", "speedup_vs_baseline",
+            "matches_baseline"]
+    with pd.option_context("display.width", 160, "display.max_rows", 500):
+        print(df[cols].to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+    warnings = df[df.note.fillna("").str.contains("unstable")]
+    for r in warnings.itertuples():
+        print(f"warning: {r.strategy} @ {r.prompt_len}: {r.note}", file=sys.stderr)
+    print(f"results: {out_dir}/ (summary.csv, table.md, plots/)")
+
+
+def cmd_report(args) -> int:
+    from bench.report import write_report
+
+    folders = sorted(p.parent for p in Path(args.dir).glob("*/run.json")) if args.all else [Path(args.dir)]
+    if not folders:
+        raise ConfigError(f"{args.dir}: no run folders (*/run.json) found")
+    for folder in folders:
+        try:
+            write_report(folder)
+        except (ValueError, FileNotFoundError) as exc:
+            raise ConfigError(str(exc)) from None
+        print(f"rebuilt {folder}/summary.csv, table.md, plots/")
+    return 0
+
+
+def cmd_strategies(args) -> int:
+    from bench.models import resolve_device
+    from strategies import REGISTRY
+
+    device = resolve_device("auto")
+    for name, cls in REGISTRY.items():
+        reason = cls.unavailable_reason(device)
+        where = f"available on {device.type}" if reason is None else f"unavailable: {reason}"
+        print(f"{name:12s} {cls.summary} [{where}]")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m bench", description="TTFT benchmark of inference strategies")
+    sub = p.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("run", help="run a sweep from a YAML config")
+    r.add_argument("config")
+    r.add_argument("--out", help="the run folder (default: <output>/<name> from the config)")
+    r.add_argument("--strategies", nargs="+", help="run only these strategies (baseline is always added)")
+    r.add_argument("--lengths", nargs="+", type=int, help="prompt lengths instead of the config's")
+    r.add_argument("--repeats", type=int, help="timed requests per length instead of the config's")
+    r.set_defaults(func=cmd_run)
+    rep = sub.add_parser("report", help="rebuild summary.csv, table.md and plots from raw results")
+    rep.add_argument("dir")
+    rep.add_argument("--all", action="store_true", help="DIR holds run folders: rebuild each")
+    rep.set_defaults(func=cmd_report)
+    s = sub.add_parser("strategies", help="list registered strategies and whether they run here")
+    s.set_defaults(func=cmd_strategies)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT

@@ -1,0 +1,79 @@
+"""Model specs -> transformers configs (no weights) and models (random or real weights)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from transformers import AutoConfig, AutoModelForCausalLM, PretrainedConfig
+
+from bench.config import ModelConfig
+from bench.presets import preset_config
+from strategies.options import ConfigError
+
+DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32}
+POSITION_KEYS = ("max_position_embeddings", "n_positions", "max_sequence_length", "seq_length")
+
+
+def hf_config(spec: ModelConfig) -> PretrainedConfig:
+    """The architecture config, read without loading any weights."""
+    if spec.preset is not None:
+        return preset_config(spec.preset)
+    source = spec.config if spec.config is not None else spec.name_or_path
+    key = "model.config" if spec.config is not None else "model.name_or_path"
+    if spec.config is not None and not Path(source).exists():
+        raise ConfigError(f"{key}: {source!r} does not exist; give a config.json or a folder holding one")
+    try:
+        return AutoConfig.from_pretrained(source)
+    except Exception as exc:  # transformers raises OSError/ValueError/KeyError for unknown or broken configs
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigError(f"{key}: cannot read a transformers config from {source!r}: {first}") from None
+
+
+def text_config(config: PretrainedConfig) -> PretrainedConfig:
+    """The language-model part of a config (multimodal configs nest it)."""
+    return config.get_text_config() if hasattr(config, "get_text_config") else config
+
+
+def max_positions(config: PretrainedConfig) -> int | None:
+    """The longest prompt the architecture accepts, if it says."""
+    config = text_config(config)
+    for key in POSITION_KEYS:
+        value = getattr(config, key, None)
+        if isinstance(value, int) and value > 0:
+            return value
+    return None
+
+
+def check_lengths(lengths: tuple[int, ...], config: PretrainedConfig) -> None:
+    """Every prompt length must fit the model's positions."""
+    limit = max_positions(config)
+    for i, n in enumerate(lengths):
+        if limit is not None and n > limit:
+            raise ConfigError(f"prompts.lengths[{i}]: {n} exceeds the model's maximum positions ({limit})")
+
+
+def resolve_device(name: str) -> torch.device:
+    """auto -> cuda if available else cpu; cuda without a GPU is a config error."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("model.device: 'cuda' asked for but torch.cuda.is_available() is False here")
+    return torch.device(name)
+
+
+def build_model(spec: ModelConfig, config: PretrainedConfig, device: torch.device) -> torch.nn.Module:
+    """Random weights straight on the device in the target dtype, or real weights from name_or_path."""
+    dtype = DTYPES[spec.dtype]
+    if spec.name_or_path is not None:
+        model = AutoModelForCausalLM.from_pretrained(
+            spec.name_or_path, dtype=dtype, attn_implementation=spec.attn_implementation, device_map=device)
+    else:
+        torch.manual_seed(spec.seed)
+        with torch.device(device):  # no CPU detour: a 7B model builds in seconds on the GPU
+            model = AutoModelForCausalLM.from_config(
+                config, dtype=dtype, attn_implementation=spec.attn_implementation)
+    return model.eval()
+
+
+def parameter_bytes(model: torch.nn.Module) -> int:
+    return sum(p.numel() * p.element_size() for p in model.parameters())

@@ -1,0 +1,34 @@
+"""Rebuild summary.csv, table.md and plots/ from a run folder's samples.csv + run.json alone.
+
+    python -m bench report results/default
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from bench.plots import write_plots
+from bench.results_io import SAMPLES_FILE, read_run
+from bench.summary import build_summary
+from bench.tables import report_markdown
+
+SUMMARY_FILE = "summary.csv"
+TABLE_FILE = "table.md"
+FLOAT_FORMAT = "%.4f"  # 0.1 us resolution in ms: below timer noise, and stable across platforms
+
+
+def load_summary(out_dir: Path) -> tuple[dict, pd.DataFrame]:
+    run = read_run(out_dir)
+    samples = pd.read_csv(out_dir / SAMPLES_FILE, dtype={"ttft_ns": "int64"})
+    return run, build_summary(run, samples)
+
+
+def write_report(out_dir: Path) -> pd.DataFrame:
+    """Write the report files of a run folder; returns the summary."""
+    out_dir = Path(out_dir)
+    run, df = load_summary(out_dir)
+    df.to_csv(out_dir / SUMMARY_FILE, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+    (out_dir / TABLE_FILE).write_text(report_markdown(run, df))
+    write_plots(df, run["name"], out_dir / "plots")
+    return df

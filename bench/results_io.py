@@ -1,0 +1,83 @@
+"""The raw results of a run: run.json (config, environment, per-point records) and samples.csv.
+
+Both are written as measurements arrive (samples appended, run.json replaced atomically),
+so an interrupted run keeps everything measured before the interruption. Reports are
+rebuilt from these two files alone.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import os
+from pathlib import Path
+
+# 1: first format. Bump with a comment saying why whenever a field changes meaning.
+FORMAT_VERSION = 1
+RUN_FILE = "run.json"
+SAMPLES_FILE = "samples.csv"
+SAMPLE_COLUMNS = ["strategy", "prompt_len", "request", "ttft_ns"]
+
+
+def now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def write_json_atomic(path: Path, data: dict) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=1, sort_keys=False) + "\n")
+    os.replace(tmp, path)
+
+
+class RunRecord:
+    """The run being measured; every method leaves consistent files on disk."""
+
+    def __init__(self, out_dir: Path, name: str, config: dict, environment: dict):
+        self.out_dir = out_dir
+        out_dir.mkdir(parents=True, exist_ok=True)
+        self.data = {"format_version": FORMAT_VERSION, "name": name, "status": "running",
+                     "started": now(), "finished": None, "config": config,
+                     "environment": environment, "strategies": {}, "points": []}
+        with open(out_dir / SAMPLES_FILE, "w", newline="") as f:
+            csv.writer(f).writerow(SAMPLE_COLUMNS)
+        self.save()
+
+    def save(self) -> None:
+        write_json_atomic(self.out_dir / RUN_FILE, self.data)
+
+    def set_device(self, info: dict) -> None:
+        self.data["environment"].setdefault("device", info)
+        self.save()
+
+    def set_strategy(self, name: str, **fields) -> None:
+        self.data["strategies"].setdefault(name, {}).update(fields)
+        self.save()
+
+    def add_point(self, strategy: str, point: dict) -> None:
+        """Append the point's samples to samples.csv and its record to run.json."""
+        samples = point.pop("samples_ns", None) or []
+        with open(self.out_dir / SAMPLES_FILE, "a", newline="") as f:
+            writer = csv.writer(f)
+            for i, ns in enumerate(samples):
+                writer.writerow([strategy, point["prompt_len"], i, ns])
+        self.data["points"].append({"strategy": strategy, **point})
+        self.save()
+
+    def has_point(self, strategy: str, prompt_len: int) -> bool:
+        return any(p["strategy"] == strategy and p["prompt_len"] == prompt_len for p in self.data["points"])
+
+    def finish(self, status: str) -> None:
+        self.data["status"] = status
+        self.data["finished"] = now()
+        self.save()
+
+
+def read_run(out_dir: Path) -> dict:
+    path = Path(out_dir) / RUN_FILE
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path}: cannot read run record ({exc})") from None
+    if data.get("format_version") != FORMAT_VERSION:
+        raise ValueError(f"{path}: format_version {data.get('format_version')!r}; this tool reads {FORMAT_VERSION}")
+    return data

@@ -1,0 +1,101 @@
+"""Runs a sweep: each strategy in its own worker process, results recorded as they arrive.
+
+    from bench.runner import run; run(load_config("configs/default.yaml"))
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from tqdm import tqdm
+
+from bench import environment
+from bench.config import BenchConfig
+from bench.report import write_report
+from bench.results_io import RunRecord
+from bench.worker import REFERENCE_FILE
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+LOG_TAIL_LINES = 5  # enough of a crashed worker's log to name the problem in the error row
+
+
+def worker_env(cache_dir: str) -> dict:
+    """A worker's environment: the repo importable, and compile caches of its own, so one
+    strategy's compiled kernels never make another's compile time look short."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    env["TORCHINDUCTOR_CACHE_DIR"] = os.path.join(cache_dir, "inductor")
+    env["TRITON_CACHE_DIR"] = os.path.join(cache_dir, "triton")
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def log_tail(path: Path) -> str:
+    lines = [line for line in path.read_text(errors="replace").splitlines() if line.strip()]
+    return " | ".join(lines[-LOG_TAIL_LINES:])
+
+
+def run_strategy(cfg: BenchConfig, name: str, record: RunRecord, progress: tqdm) -> None:
+    """Start the worker for one strategy and record its events until it exits."""
+    log_path = record.out_dir / "logs" / f"{name}.log"
+    log_path.parent.mkdir(exist_ok=True)
+    read_fd, write_fd = os.pipe()
+    job = {"config": cfg.raw, "strategy": name, "out_dir": str(record.out_dir), "result_fd": write_fd}
+    with tempfile.TemporaryDirectory(prefix="ttft-bench-cache-") as cache, open(log_path, "w") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "bench.worker"], stdin=subprocess.PIPE, stdout=log,
+                                stderr=subprocess.STDOUT, pass_fds=(write_fd,), env=worker_env(cache),
+                                cwd=REPO_ROOT, text=True)
+        os.close(write_fd)
+        proc.stdin.write(json.dumps(job))
+        proc.stdin.close()
+        fatal = None
+        try:
+            with os.fdopen(read_fd) as events:
+                for line in events:
+                    event = json.loads(line)
+                    kind = event.pop("event")
+                    if kind == "device":
+                        record.set_device(event)
+                    elif kind == "strategy":
+                        record.set_strategy(name, **event)
+                    elif kind == "stats":
+                        record.set_strategy(name, stats=event["stats"])
+                    elif kind == "fatal":
+                        fatal = event["note"]
+                    else:
+                        record.add_point(name, event)
+                        progress.update(1)
+        finally:
+            code = proc.wait()
+    if code != 0 or fatal:
+        reason = fatal or f"worker exited with code {code}: {log_tail(log_path)}"
+        record.set_strategy(name, status="error", note=reason)
+        for n in cfg.prompts.lengths:
+            if not record.has_point(name, n):
+                record.add_point(name, {"prompt_len": n, "status": "error", "note": reason})
+                progress.update(1)
+
+
+def run(cfg: BenchConfig) -> Path:
+    """Measure every strategy of `cfg`; write results/<name>/ and its report. Returns the folder."""
+    out_dir = cfg.out_dir()
+    (out_dir / REFERENCE_FILE).unlink(missing_ok=True)  # a stale reference must never judge this run
+    record = RunRecord(out_dir, cfg.name, cfg.raw, environment.collect())
+    total = len(cfg.strategies) * len(cfg.prompts.lengths)
+    status = "complete"
+    with tqdm(total=total, desc=cfg.name, unit="point") as progress:
+        try:
+            for spec in cfg.strategies:
+                progress.set_postfix_str(spec.name)
+                run_strategy(cfg, spec.name, record, progress)
+        except KeyboardInterrupt:
+            status = "interrupted"
+    record.finish(status)
+    write_report(out_dir)
+    if status == "interrupted":
+        raise KeyboardInterrupt
+    return out_dir

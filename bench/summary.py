@@ -1,0 +1,46 @@
+"""Raw records (run.json points + samples.csv) -> one summary row per strategy and length."""
+from __future__ import annotations
+
+import pandas as pd
+
+from bench.stats import stability_warnings, summarize
+
+SUMMARY_COLUMNS = [
+    "strategy", "prompt_len", "status", "note", "n",
+    "ttft_mean_ms", "ttft_p50_ms", "ttft_p90_ms", "ttft_p99_ms", "ttft_min_ms", "ttft_max_ms", "ttft_std_ms",
+    "cold_ttft_ms", "jit_compile_ms", "graph_capture_ms", "setup_ms",
+    "mem_weights_gb", "mem_peak_gb", "mem_reserved_gb", "mem_graphs_gb",
+    "speedup_vs_baseline", "matches_baseline", "max_abs_logit_diff",
+]
+COPIED = ["cold_ttft_ms", "jit_compile_ms", "graph_capture_ms", "mem_weights_gb", "mem_peak_gb",
+          "mem_reserved_gb", "mem_graphs_gb", "matches_baseline", "max_abs_logit_diff"]
+BASELINE = "baseline"
+
+
+def summary_row(point: dict, strategy_info: dict, samples_ns) -> dict:
+    row = {"strategy": point["strategy"], "prompt_len": point["prompt_len"], "status": point["status"]}
+    notes = [point.get("note") or ""]
+    if point["status"] == "ok":
+        s = summarize([ns / 1e6 for ns in samples_ns])
+        row.update(n=s.n, ttft_mean_ms=s.mean, ttft_p50_ms=s.p50, ttft_p90_ms=s.p90, ttft_p99_ms=s.p99,
+                   ttft_min_ms=s.min, ttft_max_ms=s.max, ttft_std_ms=s.std)
+        row.update({key: point.get(key) for key in COPIED})
+        row["setup_ms"] = strategy_info.get("setup_ms")
+        notes += stability_warnings(s)
+    row["note"] = "; ".join(dict.fromkeys(n for n in notes if n))  # dedupe, keep order
+    return row
+
+
+def build_summary(run: dict, samples: pd.DataFrame) -> pd.DataFrame:
+    """The summary table, rows in the run's strategy order and ascending length."""
+    grouped = {key: g["ttft_ns"].tolist() for key, g in samples.groupby(["strategy", "prompt_len"])}
+    rows = [summary_row(p, run["strategies"].get(p["strategy"], {}), grouped.get((p["strategy"], p["prompt_len"]), []))
+            for p in run["points"]]
+    df = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+    order = list(dict.fromkeys(p["strategy"] for p in run["points"]))
+    df["_order"] = df["strategy"].map(order.index)
+    df = df.sort_values(["_order", "prompt_len"], kind="stable").drop(columns="_order").reset_index(drop=True)
+    base = df[(df.strategy == BASELINE) & (df.status == "ok")].set_index("prompt_len")["ttft_p50_ms"]
+    df["speedup_vs_baseline"] = df["prompt_len"].map(base) / df["ttft_p50_ms"]
+    df["n"] = df["n"].astype("Int64")
+    return df

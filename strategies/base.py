@@ -1,0 +1,88 @@
+"""The Strategy interface and its registry.
+
+A strategy turns a prompt (host-side token ids) into the first token id. It never times
+itself: the runner times `compile_for`, `capture_for` and `first_token` from outside.
+A new strategy is one file: subclass Strategy, decorate with @register, import it in
+strategies/__init__.py.
+"""
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import torch
+
+from strategies.options import NoOptions
+
+REGISTRY: dict[str, type["Strategy"]] = {}
+
+
+def register(cls: type["Strategy"]) -> type["Strategy"]:
+    """Class decorator: make a strategy known to the runner under `cls.name`."""
+    if cls.name in REGISTRY:
+        raise ValueError(f"strategy {cls.name!r} registered twice")
+    REGISTRY[cls.name] = cls
+    return cls
+
+
+@dataclass(frozen=True)
+class StrategyContext:
+    """What a strategy learns about the run at setup."""
+    device: torch.device
+    dtype: torch.dtype
+    lengths: tuple[int, ...]  # the run's prompt lengths
+    vocab_size: int
+    pad_token_id: int
+    sampling_mode: str  # "greedy" or "temperature"
+    temperature: float
+
+
+class Strategy(abc.ABC):
+    name: ClassVar[str]
+    summary: ClassVar[str]  # one line for `python -m bench strategies`
+    options_type: ClassVar[type] = NoOptions
+
+    def __init__(self, options: Any):
+        self.options = options
+        self.notes: list[str] = []  # facts a reader of the results must see (fallbacks, refusals)
+
+    @classmethod
+    def unavailable_reason(cls, device: torch.device) -> str | None:
+        """Why this strategy cannot run on `device`, or None if it can."""
+        return None
+
+    @abc.abstractmethod
+    def setup(self, model: torch.nn.Module, ctx: StrategyContext) -> None:
+        """Take the model once; cheap preparation that applies to every length."""
+
+    def compile_for(self, prompt_len: int) -> bool:
+        """JIT-compile for this length; True if anything was compiled. Timed as JIT compile."""
+        return False
+
+    def capture_for(self, prompt_len: int) -> bool:
+        """Capture graphs for this length; True if anything was captured. Timed as graph capture."""
+        return False
+
+    @abc.abstractmethod
+    def logits(self, input_ids: list[int]) -> torch.Tensor:
+        """The next-token logits of the prompt, on the strategy's own path: [vocab] on the device."""
+
+    @abc.abstractmethod
+    def sample(self, logits: torch.Tensor) -> torch.Tensor:
+        """Pick the next token from `logits` ([vocab]); returns a 1-element tensor on the device."""
+
+    def first_token(self, input_ids: list[int]) -> int:
+        """Host token ids -> first generated token id as a host int (what TTFT measures)."""
+        return int(self.sample(self.logits(input_ids)).item())
+
+    def stats(self) -> dict[str, Any]:
+        """Counters worth keeping in run.json (graphs captured, evicted, memory held...)."""
+        return {}
+
+    def graph_memory_bytes(self) -> int:
+        """Device memory held by captured graphs now (0 for strategies without graphs)."""
+        return 0
+
+    def close(self) -> None:
+        """Release what setup and preparation took."""

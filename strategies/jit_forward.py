@@ -1,0 +1,47 @@
+"""JIT options and the JIT-compiled forward shared by jit-only and jit+cuda."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+
+from strategies.options import ConfigError, check_choice
+
+FORWARD_JITS = ("inductor", "none")
+# reduce-overhead and max-autotune bring inductor's own CUDA graphs; these strategies keep
+# graphs out (jit-only) or manage them themselves (jit+cuda)
+COMPILE_MODES = ("default", "max-autotune-no-cudagraphs")
+
+
+@dataclass(frozen=True)
+class JitOptions:
+    forward_jit: str = "inductor"
+    compile_mode: str = "default"
+    # DESIGN.md: dynamic=True compiles once (~100 s for 7B) and then ~20 ms per new length;
+    # dynamic=False pays ~40 s for every length
+    dynamic: bool = True
+    torchscript: bool = True  # TorchScript preprocessing and sampling, as in the design document
+
+    def __post_init__(self):
+        check_choice("forward_jit", self.forward_jit, FORWARD_JITS)
+        check_choice("compile_mode", self.compile_mode, COMPILE_MODES)
+        for key in ("dynamic", "torchscript"):
+            if not isinstance(getattr(self, key), bool):
+                raise ConfigError(f"{key}: expected true or false, got {getattr(self, key)!r}")
+
+
+def jit_forward(model: torch.nn.Module, options: JitOptions) -> Callable:
+    """model.forward, compiled by the configured backend (or as is with forward_jit: none)."""
+    if options.forward_jit == "none":
+        return model.forward
+    return torch.compile(model.forward, backend="inductor", mode=options.compile_mode, dynamic=options.dynamic)
+
+
+def compile_at(forward: Callable, prompt_len: int, ctx) -> None:
+    """Call the compiled forward once at this length, so its compilation happens now."""
+    ids = torch.full((1, prompt_len), ctx.pad_token_id, dtype=torch.long, device=ctx.device)
+    last = torch.full((1,), prompt_len - 1, dtype=torch.long, device=ctx.device)
+    forward(input_ids=ids, use_cache=False, logits_to_keep=last)
+    if ctx.device.type == "cuda":
+        torch.cuda.synchronize(ctx.device)

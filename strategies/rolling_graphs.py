@@ -1,0 +1,86 @@
+"""Graph options and the glue between an HF forward, length buckets and the GraphManager."""
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import torch
+
+from strategies.base import StrategyContext
+from strategies.graph_forward import CapturedForward, capture_forward, release_forward
+from strategies.graph_manager import GraphManager
+from strategies.options import ConfigError, check_int_list
+
+CUDA_REASON = "needs CUDA graphs; torch.cuda.is_available() is False here"
+
+
+@dataclass(frozen=True)
+class GraphOptions:
+    max_graphs: int = 50  # the design document's default LRU size
+    precapture: Any = None  # lengths captured before measuring; None = the run's lengths, [] = none
+    buckets: Any = None  # pad right to the next bucket so fewer graphs serve all lengths; None = one per length
+    background: Any = None  # lengths a worker thread captures ahead of need, after setup
+
+    def __post_init__(self):
+        if isinstance(self.max_graphs, bool) or not isinstance(self.max_graphs, int) or self.max_graphs < 1:
+            raise ConfigError(f"max_graphs: expected a positive integer, got {self.max_graphs!r}")
+        for key in ("precapture", "buckets", "background"):
+            object.__setattr__(self, key, check_int_list(key, getattr(self, key)))
+        if self.buckets is not None:
+            object.__setattr__(self, "buckets", tuple(sorted(set(self.buckets))))
+
+
+def graph_unavailable_reason(device: torch.device) -> str | None:
+    return None if device.type == "cuda" and torch.cuda.is_available() else CUDA_REASON
+
+
+class RollingGraphs:
+    """CUDA graphs of `forward` per (bucketed) length, in one shared pool, LRU-managed."""
+
+    def __init__(self, forward: Callable, options: GraphOptions, ctx: StrategyContext):
+        self.forward = forward
+        self.options = options
+        self.ctx = ctx
+        self.pool = torch.cuda.graph_pool_handle()
+        self.manager: GraphManager[CapturedForward] = GraphManager(self._capture, options.max_graphs, release_forward)
+        precapture = ctx.lengths if options.precapture is None else options.precapture
+        self.precapture_lengths = set(precapture)
+
+    def _capture(self, seq_len: int) -> CapturedForward:
+        return capture_forward(self.forward, seq_len, self.ctx.device, self.pool, self.ctx.pad_token_id)
+
+    def graph_length(self, prompt_len: int) -> int:
+        """The length of the graph that serves a prompt: the next bucket, or the length itself."""
+        buckets = self.options.buckets
+        if not buckets:
+            return prompt_len
+        i = bisect.bisect_left(buckets, prompt_len)
+        return buckets[i] if i < len(buckets) else prompt_len
+
+    def capture_for(self, prompt_len: int) -> bool:
+        if prompt_len not in self.precapture_lengths:
+            return False
+        return self.manager.capture(self.graph_length(prompt_len))
+
+    def start_background(self) -> None:
+        if self.options.background:
+            self.manager.start_background(self.graph_length(n) for n in self.options.background)
+
+    def run(self, input_ids: torch.Tensor, prompt_len: int) -> torch.Tensor:
+        """Replay the graph for a prompt; input_ids: [1, w] with prompt_len <= w <= graph length."""
+        with self.manager.lock:  # a background capture must not start between load and replay
+            entry = self.manager.get(self.graph_length(prompt_len))
+            entry.input_ids[:, :input_ids.shape[1]].copy_(input_ids, non_blocking=True)
+            entry.last_index.fill_(prompt_len - 1)
+            return entry.replay()  # [1, 1, V]
+
+    def memory_bytes(self) -> int:
+        return sum(entry.bytes_held for entry in self.manager.graphs.values())
+
+    def stats(self) -> dict:
+        return {**self.manager.counters(), "graph_mem_bytes": self.memory_bytes(),
+                "buckets": list(self.options.buckets or [])}
+
+    def close(self) -> None:
+        self.manager.clear()

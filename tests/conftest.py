@@ -1,0 +1,36 @@
+"""Shared fixtures: tiny configs written to temporary folders."""
+from __future__ import annotations
+
+import copy
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+TINY = {
+    "name": "tiny",
+    "model": {"preset": "tiny-llama", "dtype": "float32", "device": "cpu"},
+    "prompts": {"lengths": [8, 24], "seed": 0},
+    "measure": {"warmup": 1, "repeats": 5},
+    "strategies": [{"name": "baseline"}],
+}
+
+
+def tiny_raw(**sections) -> dict:
+    """The tiny config with top-level sections replaced."""
+    raw = copy.deepcopy(TINY)
+    raw.update(sections)
+    return raw
+
+
+@pytest.fixture
+def write_config(tmp_path):
+    def write(raw: dict | str, name: str = "config.yaml") -> Path:
+        path = tmp_path / name
+        path.write_text(raw if isinstance(raw, str) else yaml.safe_dump(raw))
+        return path
+    return write

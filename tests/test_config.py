@@ -1,0 +1,87 @@
+"""Each bad config exits 2 with a one-line error naming the key; good ones parse."""
+from __future__ import annotations
+
+import pytest
+
+from bench.cli import main
+from bench.config import load_config, parse_config
+from strategies.options import ConfigError
+from tests.conftest import tiny_raw
+
+BAD = [
+    (tiny_raw(colour="red"), "config: unknown key 'colour'"),
+    (tiny_raw(model={"preset": "tiny-llama", "dtyp": "float16"}), "model: unknown key 'dtyp'"),
+    (tiny_raw(strategies=["warp-drive"]), "strategies[0].name: unknown strategy 'warp-drive'"),
+    (tiny_raw(prompts={"lengths": [10, 0]}), "prompts.lengths[1]: expected a positive integer, got 0"),
+    (tiny_raw(prompts={"lengths": [10, -5]}), "prompts.lengths[1]"),
+    (tiny_raw(prompts={"lengths": [10, 2.5]}), "prompts.lengths[1]: expected a positive integer, got 2.5"),
+    (tiny_raw(prompts={"lengths": ["ten"]}), "prompts.lengths[0]"),
+    (tiny_raw(prompts={"lengths": []}), "prompts.lengths"),
+    (tiny_raw(model={"preset": "tiny-llama", "dtype": "float8"}), "model.dtype: unknown dtype 'float8'"),
+    (tiny_raw(model={"preset": "tiny-llama", "device": "tpu"}), "model.device: unknown device 'tpu'"),
+    (tiny_raw(model={"preset": "gpt-9"}), "model.preset: unknown preset 'gpt-9'"),
+    (tiny_raw(model={"preset": "tiny-llama", "name_or_path": "x"}), "model: give exactly one of"),
+    (tiny_raw(strategies=[{"name": "cuda-graph", "options": {"max_graph": 3}}]),
+     "strategies[0].options: unknown key 'max_graph'"),
+    (tiny_raw(strategies=[{"name": "cuda-graph", "options": {"max_graphs": 0}}]),
+     "strategies[0].options.max_graphs: expected a positive integer"),
+    (tiny_raw(strategies=[{"name": "jit-only", "options": {"forward_jit": "tensorrt"}}]),
+     "strategies[0].options.forward_jit: unknown value 'tensorrt'"),
+    (tiny_raw(sampling={"mode": "beam"}), "sampling.mode: unknown mode 'beam'"),
+    (tiny_raw(measure={"repeats": 0}), "measure.repeats: expected a positive integer"),
+    (tiny_raw(name="../escape"), "name: expected a run name"),
+]
+
+
+@pytest.mark.parametrize("raw,message", BAD, ids=[m for _, m in BAD])
+def test_bad_config_exits_2_with_one_named_line(raw, message, write_config, capsys):
+    code = main(["run", str(write_config(raw))])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert message in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_length_beyond_max_positions_is_rejected_before_loading(write_config, capsys):
+    code = main(["run", str(write_config(tiny_raw(prompts={"lengths": [10, 4096]})))])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "prompts.lengths[1]: 4096 exceeds the model's maximum positions (2048)" in err
+
+
+def test_malformed_yaml_names_the_line(write_config, capsys):
+    code = main(["run", str(write_config("name: x\nmodel: [preset: tiny\n"))])
+    err = capsys.readouterr().err
+    assert code == 2 and "malformed YAML at line" in err and err.count("\n") == 1
+
+
+def test_missing_file(capsys, tmp_path):
+    assert main(["run", str(tmp_path / "nope.yaml")]) == 2
+    assert "cannot read config" in capsys.readouterr().err
+
+
+def test_cuda_device_without_gpu_is_a_config_error(write_config, capsys):
+    import torch
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    code = main(["run", str(write_config(tiny_raw(model={"preset": "tiny-llama", "device": "cuda"})))])
+    assert code == 2 and "model.device: 'cuda'" in capsys.readouterr().err
+
+
+def test_baseline_is_added_first_and_options_are_frozen():
+    cfg = parse_config(tiny_raw(strategies=[{"name": "cuda-graph", "options": {"buckets": [64, 16]}}, "jit-only"]))
+    assert cfg.strategy_names() == ["baseline", "cuda-graph", "jit-only"]
+    assert cfg.strategies[1].options.buckets == (16, 64)
+    with pytest.raises(Exception):
+        cfg.strategies[1].options.max_graphs = 3
+
+
+def test_repo_configs_parse():
+    from pathlib import Path
+    for path in sorted(Path(__file__).resolve().parent.parent.glob("configs/*.yaml")):
+        assert load_config(path).name
+
+
+def test_config_error_is_a_value_error():
+    with pytest.raises(ConfigError):
+        parse_config([1, 2])

@@ -1,0 +1,150 @@
+"""GPU suite (`make test-gpu`): every optimized strategy computes the baseline's first token.
+
+Runs only with CUDA; on CPU machines it is deselected by the `cuda` marker.
+"""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from bench.config import ModelConfig
+from bench.correctness import compare
+from bench.measure import last_logits
+from bench.models import DTYPES, build_model, hf_config
+from bench.prompts import make_prompts, pad_token_id
+from strategies import REGISTRY, StrategyContext
+from strategies.options import build_options
+
+pytestmark = [pytest.mark.cuda,
+              pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")]
+
+TINY_LENGTHS = (5, 17, 64, 200)
+
+
+def load(preset: str, dtype: str = "float16"):
+    spec = ModelConfig(preset=preset, dtype=dtype, device="cuda")
+    config = hf_config(spec)
+    return build_model(spec, config, torch.device("cuda")), config
+
+
+def context(config, lengths, dtype: str = "float16") -> StrategyContext:
+    return StrategyContext(device=torch.device("cuda"), dtype=DTYPES[dtype], lengths=tuple(lengths),
+                           vocab_size=config.vocab_size, pad_token_id=pad_token_id(config),
+                           sampling_mode="greedy", temperature=0.7)
+
+
+def start(name: str, options: dict, model, ctx):
+    strategy = REGISTRY[name](build_options(REGISTRY[name].options_type, options, name))
+    strategy.setup(model, ctx)
+    for n in sorted(ctx.lengths, reverse=True):
+        strategy.compile_for(n)
+        strategy.capture_for(n)
+    return strategy
+
+
+def reference(model, config, ctx):
+    base = start("baseline", {}, model, ctx)
+    prompts = make_prompts(ctx.lengths, 0, config)
+    return prompts, {n: (last_logits(base, ids), base.first_token(ids)) for n, ids in prompts.items()}
+
+
+def assert_matches(strategy, prompts, ref, dtype):
+    for n, ids in prompts.items():
+        token = strategy.first_token(ids)
+        verdict = compare(last_logits(strategy, ids), token, ref[n][0], ref[n][1], dtype)
+        assert verdict.matches, f"{strategy.name} @ {n}: {verdict.note}"
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    model, config = load("tiny-llama")
+    ctx = context(config, TINY_LENGTHS)
+    with torch.inference_mode():
+        prompts, ref = reference(model, config, ctx)
+    return model, config, ctx, prompts, ref
+
+
+@pytest.mark.parametrize("name,options", [
+    ("cuda-graph", {}),
+    ("jit-only", {"forward_jit": "inductor"}),
+    ("jit+cuda", {"forward_jit": "inductor"}),
+    ("jit+cuda", {"forward_jit": "none"}),
+    ("cuda-graph", {"buckets": [32, 128, 256]}),
+])
+def test_tiny_strategies_match_baseline(tiny, name, options):
+    model, config, ctx, prompts, ref = tiny
+    with torch.inference_mode():
+        strategy = start(name, options, model, ctx)
+        assert_matches(strategy, prompts, ref, ctx.dtype)
+        strategy.close()
+
+
+def test_bucketing_is_exact_and_shares_graphs(tiny):
+    model, config, ctx, prompts, ref = tiny
+    with torch.inference_mode():
+        strategy = start("cuda-graph", {"buckets": [64, 256]}, model, ctx)
+        assert sorted(strategy.graphs.manager.graphs) == [64, 256]  # 5, 17, 64 -> 64; 200 -> 256
+        assert_matches(strategy, prompts, ref, ctx.dtype)
+        strategy.close()
+
+
+def test_on_demand_capture_after_the_lru_is_full(tiny):
+    model, config, ctx, prompts, ref = tiny
+    with torch.inference_mode():
+        strategy = start("cuda-graph", {"max_graphs": 2, "precapture": []}, model, ctx)
+        assert not strategy.graphs.manager.graphs
+        assert_matches(strategy, prompts, ref, ctx.dtype)
+        counters = strategy.stats()
+        assert counters["on_demand_captures"] == len(prompts)
+        assert counters["graphs_held"] == 2 and counters["graphs_deleted"] == len(prompts) - 2
+        strategy.close()
+
+
+def test_background_capture_prepares_lengths_ahead_of_need(tiny):
+    model, config, ctx, prompts, ref = tiny
+    with torch.inference_mode():
+        strategy = start("cuda-graph", {"precapture": [], "background": [17, 64]}, model, ctx)
+        strategy.graphs.manager.wait_background(60)
+        assert sorted(strategy.graphs.manager.graphs) == [17, 64]
+        assert_matches(strategy, {n: prompts[n] for n in (17, 64)}, ref, ctx.dtype)
+        assert strategy.stats()["hits"] == 4  # first_token and last_logits, twice, no capture
+        strategy.close()
+
+
+def test_eviction_returns_the_memory(tiny):
+    model, config, _, _, _ = tiny
+    lengths = (128, 256, 384, 512, 640, 768)
+    ctx = context(config, lengths)
+    prompts = make_prompts(lengths, 0, config)
+    with torch.inference_mode():
+        torch.cuda.synchronize()
+        torch.cuda.empty_cache()
+        before = torch.cuda.memory_reserved()
+        strategy = start("cuda-graph", {"max_graphs": 2, "precapture": []}, model, ctx)
+        held = []
+        for n in lengths:
+            strategy.first_token(prompts[n])
+            held.append(strategy.graph_memory_bytes())
+        assert len(strategy.graphs.manager.graphs) == 2
+        # the two graphs held are accounted; evicted ones are not
+        assert held[-1] == sum(e.bytes_held for e in strategy.graphs.manager.graphs.values())
+        strategy.close()
+        torch.cuda.synchronize()
+        torch.cuda.empty_cache()
+        assert strategy.graph_memory_bytes() == 0
+        after = torch.cuda.memory_reserved()
+    assert after <= before + 2 * 2**20, f"{(after - before) / 2**20:.1f} MiB still reserved after eviction"
+
+
+def test_llama2_7b_shape_graph_strategies_match_baseline():
+    lengths = (10, 100, 400)
+    model, config = load("llama-2-7b")
+    ctx = context(config, lengths)
+    with torch.inference_mode():
+        prompts, ref = reference(model, config, ctx)
+        for name, options in [("cuda-graph", {}), ("jit+cuda", {"forward_jit": "none"})]:
+            strategy = start(name, options, model, ctx)
+            assert_matches(strategy, prompts, ref, ctx.dtype)
+            strategy.close()
+    del model
+    torch.cuda.empty_cache()

@@ -6,9 +6,11 @@ from dataclasses import dataclass
 import torch
 
 # max |logit difference| allowed, as a multiple of the dtype's machine epsilon times the
-# largest |baseline logit|: 10 eps leaves room for a different but valid summation order
-# (fused or reordered kernels) and none for a wrong computation, which is off by O(1)
-TOLERANCE_EPS = 10
+# largest |baseline logit|. Measured on the H100 (Llama-2-7B shape, fp16, 32 layers): valid
+# reorderings (a graph's explicit mask, inductor's fusions) differ by up to ~10.5 eps x max;
+# 32 eps (3% of the largest logit in fp16) leaves room for that and none for a wrong
+# computation (wrong position, wrong mask), which is off by O(max logit)
+TOLERANCE_EPS = 32
 
 
 def tolerance(dtype: torch.dtype, reference: torch.Tensor) -> float:

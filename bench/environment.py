@@ -1,6 +1,7 @@
 """Environment metadata stored with every run (pyperf's idea: a result carries its machine)."""
 from __future__ import annotations
 
+import os
 import platform
 import subprocess
 import sys
@@ -29,8 +30,13 @@ def cpu_name() -> str:
 
 
 def git_state() -> dict:
+    """The commit measured. A copy of the tree without .git (a remote GPU box) is told it
+    through TTFT_BENCH_GIT_COMMIT / TTFT_BENCH_GIT_DIRTY, set where the copy was made."""
     repo = str(Path(__file__).resolve().parent.parent)
     commit = _command(["git", "rev-parse", "HEAD"], cwd=repo)
+    if commit is None and os.environ.get("TTFT_BENCH_GIT_COMMIT"):
+        return {"git_commit": os.environ["TTFT_BENCH_GIT_COMMIT"],
+                "git_dirty": os.environ.get("TTFT_BENCH_GIT_DIRTY") == "1"}
     status = _command(["git", "status", "--porcelain", "--untracked-files=no"], cwd=repo)
     return {"git_commit": commit, "git_dirty": bool(status) if status is not None else None}
 
@@ -61,5 +67,4 @@ def collect() -> dict:
 
 
 def _cpu_count() -> int | None:
-    import os
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()

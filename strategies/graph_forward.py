@@ -40,16 +40,16 @@ def forward_last_logits(forward: Callable, input_ids: torch.Tensor, last_index: 
     return forward(input_ids=input_ids, use_cache=False, logits_to_keep=last_index).logits
 
 
-def capture_forward(forward: Callable, seq_len: int, device: torch.device, pool,
+def capture_forward(forward: Callable, seq_len: int, device: torch.device, pool, side: torch.cuda.Stream,
                     fill_token: int) -> CapturedForward:
-    """Warm up and capture `forward` at length seq_len into `pool`."""
+    """Warm up on the `side` stream and capture `forward` at length seq_len into `pool`.
+    Reuse one side stream for every capture: cuBLAS keeps a workspace per stream it has seen."""
     # empty_cache around the capture returns the warm-up's cached blocks, so the reserved
     # delta is what the graph's private pool and static buffers keep
     torch.cuda.empty_cache()
     before = torch.cuda.memory_reserved(device)
     input_ids = torch.full((1, seq_len), fill_token, dtype=torch.long, device=device)
     last_index = torch.full((1,), seq_len - 1, dtype=torch.long, device=device)
-    side = torch.cuda.Stream(device)
     side.wait_stream(torch.cuda.current_stream(device))
     with torch.cuda.stream(side):
         for _ in range(WARMUP_CALLS):

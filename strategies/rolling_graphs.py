@@ -43,12 +43,14 @@ class RollingGraphs:
         self.options = options
         self.ctx = ctx
         self.pool = torch.cuda.graph_pool_handle()
+        self.warmup_stream = torch.cuda.Stream(ctx.device)
         self.manager: GraphManager[CapturedForward] = GraphManager(self._capture, options.max_graphs, release_forward)
         precapture = ctx.lengths if options.precapture is None else options.precapture
         self.precapture_lengths = set(precapture)
 
     def _capture(self, seq_len: int) -> CapturedForward:
-        return capture_forward(self.forward, seq_len, self.ctx.device, self.pool, self.ctx.pad_token_id)
+        return capture_forward(self.forward, seq_len, self.ctx.device, self.pool, self.warmup_stream,
+                               self.ctx.pad_token_id)
 
     def graph_length(self, prompt_len: int) -> int:
         """The length of the graph that serves a prompt: the next bucket, or the length itself."""

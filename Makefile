@@ -9,6 +9,8 @@ GPU_CONFIG ?= configs/h100-llama2-7b.yaml
 TORCH_SPEC ?= torch==2.13.0
 # transformers pinned to the version of the GPU machine, so CPU and GPU runs use the same model code.
 TRANSFORMERS_SPEC ?= transformers==5.17.0
+# the report toolchain pinned, so `make tables` rebuilds committed tables and plots byte for byte
+REPORT_SPEC ?= pandas==3.1.1 matplotlib==3.11.2 numpy==2.4.6
 
 .PHONY: bench test tables bench-gpu test-gpu env clean-env
 
@@ -16,7 +18,7 @@ TRANSFORMERS_SPEC ?= transformers==5.17.0
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q "$(TORCH_SPEC)" "$(TRANSFORMERS_SPEC)"
+	$(VENV)/bin/pip install -q "$(TORCH_SPEC)" "$(TRANSFORMERS_SPEC)" $(REPORT_SPEC)
 	$(VENV)/bin/pip install -q -e ".[test]"
 	touch $@
 

@@ -177,10 +177,14 @@ def parse_config(raw: Any, source: str = "config") -> BenchConfig:
     output = raw.get("output", "results")
     if not isinstance(output, str) or not output:
         raise ConfigError(f"output: expected a folder path, got {output!r}")
+    model = _section(raw, "model", ModelConfig)
+    prompts = _section(raw, "prompts", PromptConfig)
+    if prompts.text is not None and model.name_or_path is None:
+        raise ConfigError("prompts.text: needs a tokenizer, so model.name_or_path; presets and config: have none")
     return BenchConfig(
         name=name,
-        model=_section(raw, "model", ModelConfig),
-        prompts=_section(raw, "prompts", PromptConfig),
+        model=model,
+        prompts=prompts,
         sampling=_section(raw, "sampling", SamplingConfig),
         measure=_section(raw, "measure", MeasureConfig),
         strategies=_strategies(raw.get("strategies")),

@@ -65,8 +65,9 @@ def build_model(spec: ModelConfig, config: PretrainedConfig, device: torch.devic
     """Random weights straight on the device in the target dtype, or real weights from name_or_path."""
     dtype = DTYPES[spec.dtype]
     if spec.name_or_path is not None:
+        # no device_map: it needs accelerate, which the tool does not depend on
         model = AutoModelForCausalLM.from_pretrained(
-            spec.name_or_path, dtype=dtype, attn_implementation=spec.attn_implementation, device_map=device)
+            spec.name_or_path, dtype=dtype, attn_implementation=spec.attn_implementation).to(device)
     else:
         torch.manual_seed(spec.seed)
         with torch.device(device):  # no CPU detour: a 7B model builds in seconds on the GPU

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -21,6 +22,7 @@ from bench.worker import REFERENCE_FILE
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LOG_TAIL_LINES = 5  # enough of a crashed worker's log to name the problem in the error row
+WORKER_COMMAND = [sys.executable, "-m", "bench.worker"]
 
 
 def worker_env(cache_dir: str) -> dict:
@@ -46,7 +48,7 @@ def run_strategy(cfg: BenchConfig, name: str, record: RunRecord, progress: tqdm)
     read_fd, write_fd = os.pipe()
     job = {"config": cfg.raw, "strategy": name, "out_dir": str(record.out_dir), "result_fd": write_fd}
     with tempfile.TemporaryDirectory(prefix="ttft-bench-cache-") as cache, open(log_path, "w") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "bench.worker"], stdin=subprocess.PIPE, stdout=log,
+        proc = subprocess.Popen(WORKER_COMMAND, stdin=subprocess.PIPE, stdout=log,
                                 stderr=subprocess.STDOUT, pass_fds=(write_fd,), env=worker_env(cache),
                                 cwd=REPO_ROOT, text=True)
         os.close(write_fd)
@@ -84,6 +86,7 @@ def run(cfg: BenchConfig) -> Path:
     """Measure every strategy of `cfg`; write results/<name>/ and its report. Returns the folder."""
     out_dir = cfg.out_dir()
     (out_dir / REFERENCE_FILE).unlink(missing_ok=True)  # a stale reference must never judge this run
+    shutil.rmtree(out_dir / "logs", ignore_errors=True)
     record = RunRecord(out_dir, cfg.name, cfg.raw, environment.collect())
     total = len(cfg.strategies) * len(cfg.prompts.lengths)
     status = "complete"

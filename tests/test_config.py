@@ -30,6 +30,7 @@ BAD = [
     (tiny_raw(sampling={"mode": "beam"}), "sampling.mode: unknown mode 'beam'"),
     (tiny_raw(measure={"repeats": 0}), "measure.repeats: expected a positive integer"),
     (tiny_raw(name="../escape"), "name: expected a run name"),
+    (tiny_raw(prompts={"text": "hello"}), "prompts.text: needs a tokenizer"),
 ]
 
 

@@ -1,0 +1,68 @@
+"""The three model sources: preset, config: path, name_or_path: (a tiny model saved to a temp folder)."""
+from __future__ import annotations
+
+import torch
+
+from bench.config import ModelConfig
+from bench.models import build_model, check_lengths, hf_config, max_positions, parameter_bytes
+from bench.presets import preset_config
+from strategies.options import ConfigError
+
+CPU = torch.device("cpu")
+
+
+def test_presets_have_the_published_shapes():
+    l2, l3 = preset_config("llama-2-7b"), preset_config("llama-3-8b")
+    assert (l2.num_hidden_layers, l2.hidden_size, l2.num_attention_heads, l2.intermediate_size, l2.vocab_size) == \
+        (32, 4096, 32, 11008, 32000)
+    assert (l3.num_key_value_heads, l3.intermediate_size, l3.vocab_size) == (8, 14336, 128256)
+    assert l3.rope_parameters["rope_theta"] == 500000.0
+
+
+def test_preset_builds_deterministic_random_weights_in_the_dtype():
+    spec = ModelConfig(preset="tiny-llama", dtype="bfloat16", device="cpu")
+    a = build_model(spec, hf_config(spec), CPU)
+    b = build_model(spec, hf_config(spec), CPU)
+    assert next(a.parameters()).dtype == torch.bfloat16
+    assert all(torch.equal(x, y) for x, y in zip(a.parameters(), b.parameters()))
+    assert parameter_bytes(a) == 2 * sum(p.numel() for p in a.parameters())
+
+
+def test_config_path_file_or_folder(tmp_path):
+    preset_config("tiny-llama").save_pretrained(tmp_path)
+    for source in (tmp_path, tmp_path / "config.json"):
+        spec = ModelConfig(config=str(source), dtype="float32", device="cpu")
+        config = hf_config(spec)
+        assert config.model_type == "llama" and max_positions(config) == 2048
+        assert build_model(spec, config, CPU).config.hidden_size == 64
+
+
+def test_missing_or_broken_config_path_is_a_named_error(tmp_path):
+    for source, message in [(tmp_path / "nope.json", "does not exist"), (tmp_path, "cannot read")]:
+        try:
+            hf_config(ModelConfig(config=str(source), device="cpu"))
+        except ConfigError as exc:
+            assert str(exc).startswith("model.config:") and message in str(exc)
+        else:
+            raise AssertionError("no error")
+
+
+def test_name_or_path_loads_real_weights(tmp_path):
+    spec = ModelConfig(preset="tiny-llama", dtype="float32", device="cpu", seed=7)
+    saved = build_model(spec, hf_config(spec), CPU)
+    saved.save_pretrained(tmp_path)
+    local = ModelConfig(name_or_path=str(tmp_path), dtype="float32", device="cpu")
+    loaded = build_model(local, hf_config(local), CPU)
+    ids = torch.tensor([[5, 9, 100, 7]])
+    with torch.inference_mode():
+        assert torch.equal(saved(input_ids=ids).logits, loaded(input_ids=ids).logits)
+
+
+def test_lengths_are_checked_against_max_positions():
+    check_lengths((10, 2048), preset_config("tiny-llama"))
+    try:
+        check_lengths((10, 2049), preset_config("tiny-llama"))
+    except ConfigError as exc:
+        assert "prompts.lengths[1]: 2049 exceeds" in str(exc)
+    else:
+        raise AssertionError("no error")

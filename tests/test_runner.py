@@ -1,0 +1,153 @@
+"""End to end on the tiny model: samples, summary, environment, skipped and error rows, interruption."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+import torch
+
+from bench import runner
+from bench.config import parse_config
+from bench.results_io import RunRecord
+from bench.summary import SUMMARY_COLUMNS
+from bench.worker import sweep
+from strategies import REGISTRY
+from strategies.baseline import Baseline
+from tests.conftest import REPO, tiny_raw
+
+LENGTHS = [8, 24]
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "tiny"
+    raw = tiny_raw(strategies=["baseline", "cuda-graph", {"name": "jit-only", "options": {"forward_jit": "none"}}])
+    cfg = tmp_path_factory.mktemp("cfg") / "tiny.yaml"
+    cfg.write_text(json.dumps(raw))  # JSON is YAML
+    proc = subprocess.run([sys.executable, "-m", "bench", "run", str(cfg), "--out", str(out)],
+                          cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return out
+
+
+def test_samples_are_one_row_per_timed_request(run_dir):
+    samples = pd.read_csv(run_dir / "samples.csv")
+    assert list(samples.columns) == ["strategy", "prompt_len", "request", "ttft_ns"]
+    counts = samples.groupby(["strategy", "prompt_len"]).size()
+    assert counts.to_dict() == {(s, n): 5 for s in ("baseline", "jit-only") for n in LENGTHS}
+    assert (samples.ttft_ns > 0).all()
+
+
+def test_summary_columns_and_rows(run_dir):
+    df = pd.read_csv(run_dir / "summary.csv")
+    assert list(df.columns) == SUMMARY_COLUMNS
+    ok = df[df.status == "ok"]
+    assert set(ok.strategy) == {"baseline", "jit-only"} and (ok.n == 5).all()
+    assert ok.matches_baseline.all() and (ok.ttft_p50_ms > 0).all()
+    assert (df[df.strategy == "baseline"].speedup_vs_baseline == 1.0).all()
+    assert (ok.ttft_min_ms <= ok.ttft_p50_ms).all() and (ok.ttft_p50_ms <= ok.ttft_max_ms).all()
+
+
+def test_graph_strategy_is_a_skipped_row_with_the_reason_on_cpu(run_dir):
+    if torch.cuda.is_available():
+        pytest.skip("CUDA machine: cuda-graph runs")
+    df = pd.read_csv(run_dir / "summary.csv")
+    skipped = df[df.strategy == "cuda-graph"]
+    assert list(skipped.prompt_len) == LENGTHS and (skipped.status == "skipped").all()
+    assert skipped.note.str.contains("CUDA").all()
+
+
+def test_run_json_carries_the_environment(run_dir):
+    run = json.loads((run_dir / "run.json").read_text())
+    assert run["format_version"] == 1 and run["status"] == "complete" and run["finished"]
+    env = run["environment"]
+    for key in ("python", "torch", "transformers", "cpu", "gpu", "driver", "git_commit", "git_dirty", "device"):
+        assert key in env
+    assert run["config"]["model"]["preset"] == "tiny-llama"
+
+
+def test_report_regenerates_byte_identical(run_dir, tmp_path):
+    written = {name: (run_dir / name).read_bytes() for name in
+               ["summary.csv", "table.md", "plots/ttft.png", "plots/speedup.png", "plots/memory.png",
+                "plots/prepare.png"]}
+    for name in written:
+        (run_dir / name).unlink()
+    proc = subprocess.run([sys.executable, "-m", "bench", "report", str(run_dir)], cwd=REPO,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    for name, data in written.items():
+        assert (run_dir / name).read_bytes() == data, f"{name} differs after regeneration"
+
+
+def test_report_does_not_import_models():
+    code = "import sys, bench.report; assert 'transformers' not in sys.modules, 'report loads transformers'"
+    subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, timeout=120)
+
+
+def test_a_strategy_that_raises_at_one_length_gives_an_error_row(monkeypatch, tmp_path):
+    class Flaky(Baseline):
+        name = "flaky"
+
+        def logits(self, input_ids):
+            if len(input_ids) == 24:
+                raise RuntimeError("no kernel for 24 tokens")
+            return super().logits(input_ids)
+
+    monkeypatch.setitem(REGISTRY, "flaky", Flaky)
+    cfg = parse_config(tiny_raw(strategies=["flaky"]))
+    events = []
+    sweep(cfg, "flaky", tmp_path, events.append)
+    points = {e["prompt_len"]: e for e in events if e["event"] == "point"}
+    assert points[8]["status"] == "ok" and len(points[8]["samples_ns"]) == 5
+    assert points[24]["status"] == "error" and "no kernel for 24 tokens" in points[24]["note"]
+
+
+def test_a_crashed_worker_leaves_error_rows_and_keeps_the_run(monkeypatch, tmp_path):
+    crash = "import sys; sys.stdin.read(); print('segfault in kernel', file=sys.stderr); sys.exit(3)"
+    monkeypatch.setattr(runner, "WORKER_COMMAND", [sys.executable, "-c", crash])
+    cfg = parse_config(tiny_raw())
+    record = RunRecord(tmp_path, "tiny", cfg.raw, {})
+
+    class Progress:
+        def update(self, n):
+            pass
+
+    runner.run_strategy(cfg, "baseline", record, Progress())
+    rows = [p for p in record.data["points"] if p["strategy"] == "baseline"]
+    assert [p["status"] for p in rows] == ["error", "error"]
+    assert "exited with code 3" in rows[0]["note"] and "segfault in kernel" in rows[0]["note"]
+
+
+def test_an_interrupted_run_keeps_its_earlier_samples(tmp_path):
+    # 5000 requests of ~0.5 ms: each point takes seconds, so the signal lands mid-sweep
+    raw = tiny_raw(prompts={"lengths": [8, 16, 24, 32]}, measure={"warmup": 0, "repeats": 5000})
+    cfg = tmp_path / "long.yaml"
+    cfg.write_text(json.dumps(raw))
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "bench", "run", str(cfg), "--out", str(out)], cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.time() + 240
+    while time.time() < deadline:
+        try:
+            if len(json.loads((out / "run.json").read_text())["points"]) >= 1:
+                break
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does to the terminal's process group
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err[-2000:]
+    assert "interrupted" in err and "Traceback" not in err
+    run = json.loads((out / "run.json").read_text())
+    assert run["status"] == "interrupted"
+    measured = [p for p in run["points"] if p["status"] == "ok"]
+    assert measured
+    samples = pd.read_csv(out / "samples.csv")
+    assert len(samples[(samples.strategy == "baseline") & (samples.prompt_len == 8)]) == 5000
+    assert (out / "summary.csv").exists() and (out / "table.md").exists()

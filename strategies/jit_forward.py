@@ -7,6 +7,7 @@ from typing import Callable
 import torch
 
 from strategies.options import ConfigError, check_choice
+from strategies.token_ops import pad_or_truncate, sample_next_token, script_or_eager
 
 FORWARD_JITS = ("inductor", "none")
 # reduce-overhead and max-autotune bring inductor's own CUDA graphs; these strategies keep
@@ -38,10 +39,30 @@ def jit_forward(model: torch.nn.Module, options: JitOptions) -> Callable:
     return torch.compile(model.forward, backend="inductor", mode=options.compile_mode, dynamic=options.dynamic)
 
 
-def compile_at(forward: Callable, prompt_len: int, ctx) -> None:
-    """Call the compiled forward once at this length, so its compilation happens now."""
-    ids = torch.full((1, prompt_len), ctx.pad_token_id, dtype=torch.long, device=ctx.device)
-    last = torch.full((1,), prompt_len - 1, dtype=torch.long, device=ctx.device)
-    forward(input_ids=ids, use_cache=False, logits_to_keep=last)
-    if ctx.device.type == "cuda":
-        torch.cuda.synchronize(ctx.device)
+class JitPieces:
+    """What both JIT strategies share: the JIT forward, TorchScript pad/truncate and sampling."""
+
+    def __init__(self, model: torch.nn.Module, options: JitOptions, ctx, notes: list[str]):
+        self.options = options
+        self.ctx = ctx
+        self.forward = jit_forward(model, options)
+        script = options.torchscript
+        self.preprocess = script_or_eager(pad_or_truncate, notes) if script else pad_or_truncate
+        self.sampler = script_or_eager(sample_next_token, notes) if script else sample_next_token
+        self.do_sample = ctx.sampling_mode == "temperature"
+
+    def compile_at(self, prompt_len: int) -> bool:
+        """Call the compiled forward once at this length, so its compilation happens now."""
+        if self.options.forward_jit == "none":
+            return False
+        ids = torch.full((1, prompt_len), self.ctx.pad_token_id, dtype=torch.long, device=self.ctx.device)
+        last = torch.full((1,), prompt_len - 1, dtype=torch.long, device=self.ctx.device)
+        self.forward(input_ids=ids, use_cache=False, logits_to_keep=last)
+        return True
+
+    def sample(self, logits: torch.Tensor) -> torch.Tensor:
+        return self.sampler(logits, self.ctx.temperature, self.do_sample)
+
+    def close(self) -> None:
+        self.forward = None
+        torch._dynamo.reset()  # drop compiled code and guards with the model they point to

@@ -4,8 +4,7 @@ from __future__ import annotations
 import torch
 
 from strategies.base import Strategy, StrategyContext, register
-from strategies.jit_forward import JitOptions, compile_at, jit_forward
-from strategies.token_ops import pad_or_truncate, sample_next_token, script_or_eager
+from strategies.jit_forward import JitOptions, JitPieces
 
 
 @register
@@ -16,27 +15,19 @@ class JitOnly(Strategy):
 
     def setup(self, model: torch.nn.Module, ctx: StrategyContext) -> None:
         self.ctx = ctx
-        self.forward = jit_forward(model, self.options)
-        script = self.options.torchscript
-        self.preprocess = script_or_eager(pad_or_truncate, self.notes) if script else pad_or_truncate
-        self.sampler = script_or_eager(sample_next_token, self.notes) if script else sample_next_token
-        self.do_sample = ctx.sampling_mode == "temperature"
+        self.jit = JitPieces(model, self.options, ctx, self.notes)
 
     def compile_for(self, prompt_len: int) -> bool:
-        if self.options.forward_jit == "none":
-            return False
-        compile_at(self.forward, prompt_len, self.ctx)
-        return True
+        return self.jit.compile_at(prompt_len)
 
     def logits(self, input_ids: list[int]) -> torch.Tensor:
         ids = torch.tensor([input_ids], dtype=torch.long)  # [1, S] on the host
-        ids = self.preprocess(ids, len(input_ids), self.ctx.pad_token_id).to(self.ctx.device)
+        ids = self.jit.preprocess(ids, len(input_ids), self.ctx.pad_token_id).to(self.ctx.device)
         last = torch.full((1,), len(input_ids) - 1, dtype=torch.long, device=self.ctx.device)
-        return self.forward(input_ids=ids, use_cache=False, logits_to_keep=last).logits  # [1, 1, V]
+        return self.jit.forward(input_ids=ids, use_cache=False, logits_to_keep=last).logits  # [1, 1, V]
 
     def sample(self, logits: torch.Tensor) -> torch.Tensor:
-        return self.sampler(logits, self.ctx.temperature, self.do_sample)
+        return self.jit.sample(logits)
 
     def close(self) -> None:
-        self.forward = None
-        torch._dynamo.reset()
+        self.jit.close()

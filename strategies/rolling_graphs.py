@@ -7,7 +7,7 @@ from typing import Any, Callable
 
 import torch
 
-from strategies.base import StrategyContext
+from strategies.base import Strategy, StrategyContext
 from strategies.graph_forward import CapturedForward, capture_forward, release_forward
 from strategies.graph_manager import GraphManager
 from strategies.options import ConfigError, check_int_list
@@ -86,3 +86,24 @@ class RollingGraphs:
 
     def close(self) -> None:
         self.manager.clear()
+
+
+class GraphStrategy(Strategy):
+    """A strategy whose forward replays from RollingGraphs (set as self.graphs in setup)."""
+    graphs: RollingGraphs
+
+    @classmethod
+    def unavailable_reason(cls, device: torch.device) -> str | None:
+        return graph_unavailable_reason(device)
+
+    def capture_for(self, prompt_len: int) -> bool:
+        return self.graphs.capture_for(prompt_len)
+
+    def stats(self) -> dict:
+        return self.graphs.stats()
+
+    def graph_memory_bytes(self) -> int:
+        return self.graphs.memory_bytes()
+
+    def close(self) -> None:
+        self.graphs.close()

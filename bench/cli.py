@@ -2,6 +2,7 @@
 
     python -m bench run configs/default.yaml [--out DIR] [--strategies a b] [--lengths 10 50] [--repeats N]
     python -m bench report results/default        # or: report --all results
+    python -m bench serve --config CONFIG --strategy NAME --socket PATH
     python -m bench strategies
 """
 from __future__ import annotations
@@ -11,6 +12,8 @@ import sys
 from pathlib import Path
 
 from bench.config import load_config, with_overrides
+from bench.protocol import MAX_MESSAGE_BYTES
+from bench.server import STALL_TIMEOUT_S
 from strategies.options import ConfigError
 
 EXIT_BAD_INPUT = 2
@@ -63,6 +66,12 @@ def cmd_report(args) -> int:
     return 0
 
 
+def cmd_serve(args) -> int:
+    from bench.serve import serve
+
+    return serve(args.config, args.strategy, args.socket, args.max_message, args.stall_timeout)
+
+
 def cmd_strategies(args) -> int:
     from bench.models import resolve_device
     from strategies import REGISTRY
@@ -89,6 +98,14 @@ def parser() -> argparse.ArgumentParser:
     rep.add_argument("dir")
     rep.add_argument("--all", action="store_true", help="DIR holds run folders: rebuild each")
     rep.set_defaults(func=cmd_report)
+    sv = sub.add_parser("serve", help="serve one strategy over a Unix socket (the design document's generator)")
+    sv.add_argument("--config", required=True)
+    sv.add_argument("--strategy", required=True)
+    sv.add_argument("--socket", required=True, help="socket path, in a directory only you can enter")
+    sv.add_argument("--max-message", type=int, default=MAX_MESSAGE_BYTES, help="largest request in bytes")
+    sv.add_argument("--stall-timeout", type=float, default=STALL_TIMEOUT_S,
+                    help="seconds a started message may stall before its connection is closed")
+    sv.set_defaults(func=cmd_serve)
     s = sub.add_parser("strategies", help="list registered strategies and whether they run here")
     s.set_defaults(func=cmd_strategies)
     return p

@@ -106,6 +106,7 @@ class BenchConfig:
     measure: MeasureConfig = field(default_factory=MeasureConfig)
     strategies: tuple[StrategySpec, ...] = ()
     output: str = "results"
+    transport: str = "inprocess"  # or "ipc": the design document's generator server + client
     out_override: str | None = None  # the CLI's --out: the run folder itself
     raw: dict = field(default_factory=dict, compare=False)  # the YAML as given, stored in run.json
 
@@ -161,7 +162,8 @@ def _strategies(raw: Any) -> tuple[StrategySpec, ...]:
     return tuple(specs)
 
 
-TOP_KEYS = ("name", "model", "prompts", "sampling", "measure", "strategies", "output")
+TOP_KEYS = ("name", "model", "prompts", "sampling", "measure", "strategies", "output", "transport")
+TRANSPORTS = ("inprocess", "ipc")
 
 
 def parse_config(raw: Any, source: str = "config") -> BenchConfig:
@@ -177,6 +179,9 @@ def parse_config(raw: Any, source: str = "config") -> BenchConfig:
     output = raw.get("output", "results")
     if not isinstance(output, str) or not output:
         raise ConfigError(f"output: expected a folder path, got {output!r}")
+    transport = raw.get("transport", "inprocess")
+    if transport not in TRANSPORTS:
+        raise ConfigError(f"transport: unknown transport {transport!r}; allowed: {', '.join(TRANSPORTS)}")
     model = _section(raw, "model", ModelConfig)
     prompts = _section(raw, "prompts", PromptConfig)
     if prompts.text is not None and model.name_or_path is None:
@@ -189,6 +194,7 @@ def parse_config(raw: Any, source: str = "config") -> BenchConfig:
         measure=_section(raw, "measure", MeasureConfig),
         strategies=_strategies(raw.get("strategies")),
         output=output,
+        transport=transport,
         raw=raw,
     )
 

@@ -20,7 +20,7 @@ FLOAT_FORMAT = "%.4f"  # 0.1 us resolution in ms: below timer noise, and stable 
 
 def load_summary(out_dir: Path) -> tuple[dict, pd.DataFrame]:
     run = read_run(out_dir)
-    samples = pd.read_csv(out_dir / SAMPLES_FILE, dtype={"ttft_ns": "int64"})
+    samples = pd.read_csv(out_dir / SAMPLES_FILE, dtype={"ttft_ns": "int64", "server_ttft_ns": "float64"})
     return run, build_summary(run, samples)
 
 

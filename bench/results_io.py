@@ -12,11 +12,14 @@ import json
 import os
 from pathlib import Path
 
-# 1: first format. Bump with a comment saying why whenever a field changes meaning.
-FORMAT_VERSION = 1
+# Bump with a comment saying why whenever a field changes meaning.
+# 1: first format.
+# 2: samples.csv gains server_ttft_ns (the server's TTFT of each request with transport: ipc).
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)  # a v1 folder simply has no server column
 RUN_FILE = "run.json"
 SAMPLES_FILE = "samples.csv"
-SAMPLE_COLUMNS = ["strategy", "prompt_len", "request", "ttft_ns"]
+SAMPLE_COLUMNS = ["strategy", "prompt_len", "request", "ttft_ns", "server_ttft_ns"]
 
 
 def now() -> str:
@@ -56,10 +59,11 @@ class RunRecord:
     def add_point(self, strategy: str, point: dict) -> None:
         """Append the point's samples to samples.csv and its record to run.json."""
         samples = point.pop("samples_ns", None) or []
+        server = point.pop("server_samples_ns", None) or [""] * len(samples)
         with open(self.out_dir / SAMPLES_FILE, "a", newline="") as f:
             writer = csv.writer(f)
-            for i, ns in enumerate(samples):
-                writer.writerow([strategy, point["prompt_len"], i, ns])
+            for i, (ns, server_ns) in enumerate(zip(samples, server)):
+                writer.writerow([strategy, point["prompt_len"], i, ns, server_ns])
         self.data["points"].append({"strategy": strategy, **point})
         self.save()
 
@@ -78,6 +82,6 @@ def read_run(out_dir: Path) -> dict:
         data = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as exc:
         raise ValueError(f"{path}: cannot read run record ({exc})") from None
-    if data.get("format_version") != FORMAT_VERSION:
-        raise ValueError(f"{path}: format_version {data.get('format_version')!r}; this tool reads {FORMAT_VERSION}")
+    if data.get("format_version") not in READABLE_VERSIONS:
+        raise ValueError(f"{path}: format_version {data.get('format_version')!r}; this tool reads {READABLE_VERSIONS}")
     return data

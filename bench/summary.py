@@ -11,13 +11,14 @@ SUMMARY_COLUMNS = [
     "cold_ttft_ms", "jit_compile_ms", "graph_capture_ms", "setup_ms",
     "mem_weights_gb", "mem_peak_gb", "mem_reserved_gb", "mem_graphs_gb",
     "speedup_vs_baseline", "matches_baseline", "max_abs_logit_diff",
+    "server_ttft_p50_ms", "ipc_overhead_ms",  # transport: ipc only; overhead = client p50 - server p50
 ]
 COPIED = ["cold_ttft_ms", "jit_compile_ms", "graph_capture_ms", "mem_weights_gb", "mem_peak_gb",
           "mem_reserved_gb", "mem_graphs_gb", "matches_baseline", "max_abs_logit_diff"]
 BASELINE = "baseline"
 
 
-def summary_row(point: dict, strategy_info: dict, samples_ns) -> dict:
+def summary_row(point: dict, strategy_info: dict, samples_ns, server_ns) -> dict:
     row = {"strategy": point["strategy"], "prompt_len": point["prompt_len"], "status": point["status"]}
     notes = [point.get("note") or ""]
     if point["status"] == "ok":
@@ -26,6 +27,9 @@ def summary_row(point: dict, strategy_info: dict, samples_ns) -> dict:
                    ttft_min_ms=s.min, ttft_max_ms=s.max, ttft_std_ms=s.std)
         row.update({key: point.get(key) for key in COPIED})
         row["setup_ms"] = strategy_info.get("setup_ms")
+        if server_ns:
+            row["server_ttft_p50_ms"] = summarize([ns / 1e6 for ns in server_ns]).p50
+            row["ipc_overhead_ms"] = s.p50 - row["server_ttft_p50_ms"]
         notes += stability_warnings(s)
     row["note"] = "; ".join(dict.fromkeys(n for n in notes if n))  # dedupe, keep order
     return row
@@ -33,9 +37,15 @@ def summary_row(point: dict, strategy_info: dict, samples_ns) -> dict:
 
 def build_summary(run: dict, samples: pd.DataFrame) -> pd.DataFrame:
     """The summary table, rows in the run's strategy order and ascending length."""
-    grouped = {key: g["ttft_ns"].tolist() for key, g in samples.groupby(["strategy", "prompt_len"])}
-    rows = [summary_row(p, run["strategies"].get(p["strategy"], {}), grouped.get((p["strategy"], p["prompt_len"]), []))
-            for p in run["points"]]
+    if "server_ttft_ns" not in samples:
+        samples = samples.assign(server_ttft_ns=float("nan"))  # format v1
+    groups = {key: g for key, g in samples.groupby(["strategy", "prompt_len"])}
+    rows = []
+    for p in run["points"]:
+        g = groups.get((p["strategy"], p["prompt_len"]))
+        client = [] if g is None else g["ttft_ns"].tolist()
+        server = [] if g is None else g["server_ttft_ns"].dropna().tolist()
+        rows.append(summary_row(p, run["strategies"].get(p["strategy"], {}), client, server))
     df = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
     order = list(dict.fromkeys(p["strategy"] for p in run["points"]))
     df["_order"] = df["strategy"].map(order.index)

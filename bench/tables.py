@@ -59,6 +59,15 @@ def comparison_table(df: pd.DataFrame) -> str:
     return markdown_table(header, rows)
 
 
+def ipc_table(df: pd.DataFrame) -> str:
+    """Client TTFT beside the server's, and their difference: what the socket round trip costs."""
+    ipc = df[df.server_ttft_p50_ms.notna()]
+    rows = [[r.strategy, str(r.prompt_len), fmt(r.ttft_p50_ms), fmt(r.server_ttft_p50_ms), fmt(r.ipc_overhead_ms, 3)]
+            for r in ipc.itertuples()]
+    return markdown_table(["Strategy", "Prompt Length", "Client TTFT p50 (ms)", "Server TTFT p50 (ms)",
+                           "IPC overhead (ms)"], rows)
+
+
 def environment_line(run: dict) -> str:
     env = run["environment"]
     device = env.get("device", {})
@@ -81,4 +90,8 @@ def report_markdown(run: dict, df: pd.DataFrame) -> str:
         parts += [f"## {strategy}" + (f" (n = {', '.join(map(str, ns))})" if len(ns) else ""), "",
                   strategy_table(group), ""]
     parts += ["## Comparison: median TTFT in ms (speed-up over baseline)", "", comparison_table(df), ""]
+    if df.server_ttft_p50_ms.notna().any():
+        parts += ["## Two-process mode (transport: ipc)", "",
+                  "TTFT above is the client's; the server's TTFT is measured around the strategy's first_token.", "",
+                  ipc_table(df), ""]
     return "\n".join(parts)

@@ -38,7 +38,8 @@ def run_dir(tmp_path_factory):
 
 def test_samples_are_one_row_per_timed_request(run_dir):
     samples = pd.read_csv(run_dir / "samples.csv")
-    assert list(samples.columns) == ["strategy", "prompt_len", "request", "ttft_ns"]
+    assert list(samples.columns) == ["strategy", "prompt_len", "request", "ttft_ns", "server_ttft_ns"]
+    assert samples.server_ttft_ns.isna().all()  # in-process: no server
     counts = samples.groupby(["strategy", "prompt_len"]).size()
     assert counts.to_dict() == {(s, n): 5 for s in ("baseline", "jit-only") for n in LENGTHS}
     assert (samples.ttft_ns > 0).all()
@@ -65,7 +66,7 @@ def test_graph_strategy_is_a_skipped_row_with_the_reason_on_cpu(run_dir):
 
 def test_run_json_carries_the_environment(run_dir):
     run = json.loads((run_dir / "run.json").read_text())
-    assert run["format_version"] == 1 and run["status"] == "complete" and run["finished"]
+    assert run["format_version"] == 2 and run["status"] == "complete" and run["finished"]
     env = run["environment"]
     for key in ("python", "torch", "transformers", "cpu", "gpu", "driver", "git_commit", "git_dirty", "device"):
         assert key in env
@@ -151,3 +152,21 @@ def test_an_interrupted_run_keeps_its_earlier_samples(tmp_path):
     samples = pd.read_csv(out / "samples.csv")
     assert len(samples[(samples.strategy == "baseline") & (samples.prompt_len == 8)]) == 5000
     assert (out / "summary.csv").exists() and (out / "table.md").exists()
+
+
+def test_ipc_transport_reports_client_server_and_overhead(tmp_path):
+    raw = tiny_raw(transport="ipc", strategies=["baseline", {"name": "jit-only", "options": {"forward_jit": "none"}}])
+    cfg = tmp_path / "ipc.yaml"
+    cfg.write_text(json.dumps(raw))
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "bench", "run", str(cfg), "--out", str(out)], cwd=REPO,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    df = pd.read_csv(out / "summary.csv")
+    assert (df.status == "ok").all() and df.matches_baseline.all()
+    assert (df.server_ttft_p50_ms > 0).all() and (df.server_ttft_p50_ms < df.ttft_p50_ms).all()
+    assert (df.ipc_overhead_ms - (df.ttft_p50_ms - df.server_ttft_p50_ms)).abs().max() < 1e-3
+    samples = pd.read_csv(out / "samples.csv")
+    assert samples.server_ttft_ns.notna().all()
+    assert "Two-process mode" in (out / "table.md").read_text()
+    assert "server stopped cleanly" in (out / "logs" / "jit-only.log").read_text()

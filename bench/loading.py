@@ -1,0 +1,71 @@
+"""Model + strategy, set up and prepared: what a worker and a generator server both start with."""
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass
+
+import torch
+from transformers import PretrainedConfig
+
+from bench.config import BenchConfig
+from bench.measure import GB, timed_ms
+from bench.models import DTYPES, build_model, hf_config, parameter_bytes, text_config
+from bench.prompts import pad_token_id
+from strategies import REGISTRY, Strategy, StrategyContext
+
+
+@dataclass
+class Loaded:
+    strategy: Strategy
+    config: PretrainedConfig
+    ctx: StrategyContext
+    model_build_ms: float
+    setup_ms: float
+    mem_weights_gb: float
+    prepared: dict[int, object]  # length -> (jit_compile_ms | None, graph_capture_ms | None) or the exception
+
+    def facts(self) -> dict:
+        """The strategy-level record of run.json."""
+        return {"model_build_ms": self.model_build_ms, "setup_ms": self.setup_ms,
+                "mem_weights_gb": self.mem_weights_gb, "note": "; ".join(self.strategy.notes)}
+
+
+def error_text(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}".strip()
+
+
+def recover(device: torch.device) -> None:
+    """After a failure (out-of-memory above all), give back what the failed step held."""
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
+
+
+def prepare_all(strategy: Strategy, lengths, device: torch.device) -> dict[int, object]:
+    """Compile, then capture, every length; largest first, so later, smaller graphs reuse the
+    shared pool's blocks. Returns per length (jit_ms | None, capture_ms | None) or the error."""
+    prepared: dict[int, object] = {}
+    for n in sorted(lengths, reverse=True):
+        try:
+            compiled, jit_ms = timed_ms(lambda: strategy.compile_for(n), device)
+            captured, capture_ms = timed_ms(lambda: strategy.capture_for(n), device)
+            prepared[n] = (jit_ms if compiled else None, capture_ms if captured else None)
+        except Exception as exc:  # one length's failure must not end the sweep
+            prepared[n] = exc
+            traceback.print_exc()
+            recover(device)
+    return prepared
+
+
+def load_strategy(cfg: BenchConfig, name: str, device: torch.device) -> Loaded:
+    """Build the model, set the strategy up and prepare every length (call under inference_mode)."""
+    config = hf_config(cfg.model)
+    model, build_ms = timed_ms(lambda: build_model(cfg.model, config, device), device)
+    ctx = StrategyContext(device=device, dtype=DTYPES[cfg.model.dtype], lengths=cfg.prompts.lengths,
+                          vocab_size=text_config(config).vocab_size, pad_token_id=pad_token_id(config),
+                          sampling_mode=cfg.sampling.mode, temperature=float(cfg.sampling.temperature))
+    spec = next(s for s in cfg.strategies if s.name == name)
+    strategy = REGISTRY[name](spec.options)
+    _, setup_ms = timed_ms(lambda: strategy.setup(model, ctx), device)
+    prepared = prepare_all(strategy, cfg.prompts.lengths, device)
+    return Loaded(strategy, config, ctx, build_ms, setup_ms, parameter_bytes(model) / GB, prepared)

@@ -1,0 +1,203 @@
+"""The generator process: loads the model and one strategy once, prepares the configured lengths,
+then answers requests on a Unix socket until SIGTERM/SIGINT.
+
+    python -m bench serve --config configs/default.yaml --strategy baseline --socket /tmp/ttft/s.sock
+
+Connection threads read and validate requests; the main thread runs them on the GPU one at a
+time, in arrival order (a FIFO queue), and each answer goes back to the connection it came on.
+"""
+from __future__ import annotations
+
+import queue
+import signal
+import socket
+import statistics
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench.protocol import (MAX_MESSAGE_BYTES, FramingError, Inference, PeerClosed, ProtocolError, decode,
+                            parse_request, read_frame, send_message)
+from strategies.base import Strategy
+
+IDLE_TIMEOUT_S = 600.0  # a connection may sit idle between requests this long (a benchmark client pauses to write)
+STALL_TIMEOUT_S = 10.0  # once a message starts, the rest must arrive within this; a stalled client loses its connection
+POLL_S = 0.2  # how often blocking loops look at the stop flag
+SHUTDOWN_GRACE_S = 5.0  # time given to connection threads to send their last answers
+
+
+@dataclass
+class Job:
+    request: Inference
+    enqueued_ns: int = field(default_factory=time.perf_counter_ns)
+    done: threading.Event = field(default_factory=threading.Event)
+    response: dict | None = None
+
+
+class GeneratorServer:
+    def __init__(self, listener: socket.socket, socket_path: Path, max_message: int = MAX_MESSAGE_BYTES,
+                 stall_timeout: float = STALL_TIMEOUT_S):
+        """listener: bound by bind_private before the (slow) model load, so a conflict shows at once."""
+        self.listener = listener
+        self.socket_path = socket_path
+        self.max_message = max_message
+        self.stall_timeout = stall_timeout
+        self.jobs: queue.Queue[Job] = queue.Queue()
+        self.stopping = threading.Event()
+        self.closed = threading.Event()  # set once the queue is drained: nobody will run a job any more
+        self.lock = threading.Lock()
+        self.counters = {"requests": 0, "errors": 0, "connections": 0, "dropped_connections": 0}
+        self.queue_ms: list[float] = []
+        self.connections: list[threading.Thread] = []
+
+    def attach(self, strategy: Strategy, vocab_size: int, max_positions: int | None, sampling: tuple[str, float],
+               info: dict) -> None:
+        """The prepared strategy this server runs; info: setup and preparation facts for `stats`."""
+        self.strategy = strategy
+        self.vocab_size = vocab_size
+        self.max_positions = max_positions
+        self.do_sample, self.temperature = sampling[0] == "temperature", sampling[1]
+        self.info = info
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def install_signal_handlers(self) -> None:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: self.stopping.set())
+
+    def serve_forever(self) -> None:
+        """Accept on a thread; run jobs here until told to stop; then clean up."""
+        acceptor = threading.Thread(target=self._accept_loop, name="accept", daemon=True)
+        acceptor.start()
+        try:
+            while not self.stopping.is_set():
+                try:
+                    job = self.jobs.get(timeout=POLL_S)
+                except queue.Empty:
+                    continue
+                self._execute(job)
+        finally:
+            self._shutdown(acceptor)
+
+    def _shutdown(self, acceptor: threading.Thread) -> None:
+        self.stopping.set()
+        acceptor.join(SHUTDOWN_GRACE_S)
+        self.listener.close()
+        self.socket_path.unlink(missing_ok=True)
+        while True:  # queued behind the request in flight: answered, not dropped
+            try:
+                job = self.jobs.get_nowait()
+            except queue.Empty:
+                break
+            self._finish(job, {"status": "error", "error": "server is shutting down"})
+        self.closed.set()
+        deadline = time.monotonic() + SHUTDOWN_GRACE_S
+        for thread in self.connections:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+    # -- GPU side (main thread) --------------------------------------------------------------
+    def _execute(self, job: Job) -> None:
+        started = time.perf_counter_ns()
+        request = job.request
+        mismatch = self._sampling_mismatch(request)
+        if mismatch:
+            self._finish(job, {"status": "error", "error": mismatch})
+            return
+        try:
+            token = self.strategy.first_token(request.input_tokens)
+        except Exception as exc:  # one failing request must not take the server down
+            self._finish(job, {"status": "error", "error": f"inference failed: {type(exc).__name__}: {exc}"})
+            return
+        done = time.perf_counter_ns()
+        queue_ms = (started - job.enqueued_ns) / 1e6
+        with self.lock:
+            self.queue_ms.append(queue_ms)
+        self._finish(job, {"status": "success", "output_tokens": [token], "server_ttft_ms": (done - started) / 1e6,
+                           "queue_ms": queue_ms, "prompt_len": len(request.input_tokens)})
+
+    def _sampling_mismatch(self, request: Inference) -> str | None:
+        if request.do_sample is not None and request.do_sample != self.do_sample:
+            return f"this server was prepared with do_sample={self.do_sample}; restart it with the other sampling mode"
+        if request.temperature is not None and self.do_sample and request.temperature != self.temperature:
+            return f"this server samples at temperature {self.temperature}; restart it to change that"
+        return None
+
+    def _finish(self, job: Job, response: dict) -> None:
+        with self.lock:
+            self.counters["requests"] += 1
+            self.counters["errors"] += response["status"] != "success"
+        job.response = response
+        job.done.set()
+
+    # -- connections (threads) ---------------------------------------------------------------
+    def _accept_loop(self) -> None:
+        self.listener.settimeout(POLL_S)
+        while not self.stopping.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            thread = threading.Thread(target=self._serve_connection, args=(conn,), daemon=True)
+            with self.lock:
+                self.counters["connections"] += 1
+                self.connections = [t for t in self.connections if t.is_alive()] + [thread]
+            thread.start()
+
+    def _serve_connection(self, conn: socket.socket) -> None:
+        with conn:
+            while not self.stopping.is_set():
+                conn.settimeout(IDLE_TIMEOUT_S)
+                try:
+                    payload = read_frame(conn, self.max_message, self.stall_timeout)
+                except FramingError as exc:
+                    self._reply(conn, {"status": "error", "error": str(exc)})
+                    self._drop()
+                    return
+                except (PeerClosed, socket.timeout, OSError):
+                    self._drop()
+                    return
+                if not self._reply(conn, self._answer(payload)):
+                    return
+
+    def _answer(self, payload: bytes) -> dict:
+        try:
+            request = parse_request(decode(payload), self.vocab_size, self.max_positions)
+        except ProtocolError as exc:
+            with self.lock:
+                self.counters["errors"] += 1
+            return {"status": "error", "error": str(exc)}
+        if request == "ping":
+            return {"status": "success", "type": "pong"}
+        if request == "stats":
+            return {"status": "success", "type": "stats", **self.stats()}
+        if self.stopping.is_set():
+            return {"status": "error", "error": "server is shutting down"}
+        job = Job(request)
+        self.jobs.put(job)
+        while not job.done.wait(POLL_S):
+            if self.closed.is_set():  # queued after the final drain
+                return {"status": "error", "error": "server is shutting down"}
+        return job.response
+
+    def _reply(self, conn: socket.socket, response: dict) -> bool:
+        try:
+            send_message(conn, response)
+            return True
+        except OSError:
+            self._drop()
+            return False
+
+    def _drop(self) -> None:
+        with self.lock:
+            self.counters["dropped_connections"] += 1
+
+    def stats(self) -> dict:
+        with self.lock:
+            delays = list(self.queue_ms)
+            counters = dict(self.counters)
+        queueing = {"n": len(delays), "mean_ms": statistics.fmean(delays) if delays else None,
+                    "max_ms": max(delays) if delays else None}
+        return {**counters, "queue_delay": queueing, "strategy": self.strategy.stats(),
+                "graph_mem_bytes": self.strategy.graph_memory_bytes(), **self.info}

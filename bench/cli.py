@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
@@ -28,6 +29,8 @@ def cmd_run(args) -> int:
     cfg = with_overrides(cfg, args.strategies, args.lengths, args.out, args.repeats)
     check_lengths(cfg.prompts.lengths, hf_config(cfg.model))
     resolve_device(cfg.model.device)
+    # `timeout` and job schedulers stop with SIGTERM: keep what was measured, as on Ctrl-C
+    signal.signal(signal.SIGTERM, raise_interrupt)
     try:
         out_dir = run(cfg)
     except KeyboardInterrupt:
@@ -35,6 +38,10 @@ def cmd_run(args) -> int:
         return EXIT_INTERRUPTED
     print_summary(out_dir)
     return 0
+
+
+def raise_interrupt(*_) -> None:
+    raise KeyboardInterrupt
 
 
 def print_summary(out_dir: Path) -> None:

@@ -72,6 +72,8 @@ def run_strategy(cfg: BenchConfig, name: str, record: RunRecord, progress: tqdm)
                         record.add_point(name, event)
                         progress.update(1)
         finally:
+            if proc.poll() is None and sys.exc_info()[0] is not None:
+                proc.kill()  # the run is being stopped: its worker goes too
             code = proc.wait()
     if code != 0 or fatal:
         reason = fatal or f"worker exited with code {code}: {log_tail(log_path)}"

@@ -125,7 +125,8 @@ def test_a_crashed_worker_leaves_error_rows_and_keeps_the_run(monkeypatch, tmp_p
     assert "exited with code 3" in rows[0]["note"] and "segfault in kernel" in rows[0]["note"]
 
 
-def test_an_interrupted_run_keeps_its_earlier_samples(tmp_path):
+@pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
+def test_an_interrupted_run_keeps_its_earlier_samples(tmp_path, how):
     # 5000 requests of ~0.5 ms: each point takes seconds, so the signal lands mid-sweep
     raw = tiny_raw(prompts={"lengths": [8, 16, 24, 32]}, measure={"warmup": 0, "repeats": 5000})
     cfg = tmp_path / "long.yaml"
@@ -141,7 +142,10 @@ def test_an_interrupted_run_keeps_its_earlier_samples(tmp_path):
         except (OSError, ValueError):
             pass
         time.sleep(0.2)
-    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does to the terminal's process group
+    if how == "ctrl-c":
+        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does to the terminal's process group
+    else:
+        os.kill(proc.pid, signal.SIGTERM)  # what `timeout` does: the runner alone; its worker must go too
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err[-2000:]
     assert "interrupted" in err and "Traceback" not in err

@@ -85,10 +85,13 @@ class SamplingConfig:
 class MeasureConfig:
     warmup: int = 5  # enough for allocator and cuBLAS heuristics to settle after the cold request
     repeats: int = 100  # 100 samples make p99 an interpolated order statistic, not just the max
+    unseen_length: int | None = None  # the cold-start probe's length; None: between the two shortest
 
     def __post_init__(self):
         _check_int("measure.warmup", self.warmup, minimum=0)
         _check_int("measure.repeats", self.repeats, minimum=1)
+        if self.unseen_length is not None:
+            _check_int("measure.unseen_length", self.unseen_length, minimum=1)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from pathlib import Path
 from bench.client import GeneratorClient, connect_when_ready
 from bench.config import BenchConfig
 from bench.models import hf_config
-from bench.worker import Emit, References, prompts_for
+from bench.worker import Emit, References, prompts_for, unseen_prompt
 
 READY_TIMEOUT_S = 1200  # a 7B inductor compile plus nine captures takes ~2 min; leave room for slower GPUs
 STOP_TIMEOUT_S = 60  # the server finishes its request in flight, then exits
@@ -61,6 +61,13 @@ def measure_length(cfg: BenchConfig, client: GeneratorClient, ids: list[int], re
     return {**point, "samples_ns": client_ns, "server_samples_ns": server_ns}
 
 
+def unseen_over_ipc(cfg: BenchConfig, client: GeneratorClient, refs: References) -> dict:
+    """The cold-start probe through the socket: a length the server never prepared."""
+    n, ids = unseen_prompt(cfg, hf_config(cfg.model))
+    token, ns, _ = timed_request(client, ids)
+    return refs.unseen_record(n, token, ns)
+
+
 def measure_over_ipc(cfg: BenchConfig, name: str, refs: References, emit: Emit) -> None:
     prompts = prompts_for(cfg, hf_config(cfg.model))
     with tempfile.TemporaryDirectory(prefix="ttft-ipc-") as folder:  # mode 0700
@@ -70,6 +77,7 @@ def measure_over_ipc(cfg: BenchConfig, name: str, refs: References, emit: Emit) 
                                    "--strategy", name, "--socket", str(socket_path)])
         try:
             client = connect_when_ready(str(socket_path), READY_TIMEOUT_S, alive=lambda: server.poll() is None)
+            emit({"event": "ready", "time": time.time()})
             facts = client.stats()
             emit({"event": "strategy", "status": "ok", "transport": "ipc",
                   **{k: facts[k] for k in ("model_build_ms", "setup_ms", "mem_weights_gb", "note")}})
@@ -84,6 +92,7 @@ def measure_over_ipc(cfg: BenchConfig, name: str, refs: References, emit: Emit) 
                 if refs.is_reference:
                     refs.put(n, None, result["token"])
                 emit({**point, "status": "ok", **result})
+            emit({"event": "strategy", **unseen_over_ipc(cfg, client, refs)})
             emit({"event": "stats", "stats": client.stats()})
             client.close()
         finally:

@@ -30,6 +30,9 @@ def plot_ttft(df: pd.DataFrame, title: str, path: Path) -> None:
     for name, g in _by_strategy(df):
         upper = (g.ttft_p99_ms - g.ttft_p50_ms).clip(lower=0)
         ax.errorbar(g.prompt_len, g.ttft_p50_ms, yerr=[upper * 0, upper], marker="o", capsize=3, label=name)
+    floor = df[["prompt_len", "floor_ms"]].dropna().drop_duplicates().sort_values("prompt_len")
+    if len(floor):
+        ax.plot(floor.prompt_len, floor.floor_ms, "k--", label="roofline floor")
     ax.set(xlabel="prompt length (tokens)", ylabel="TTFT p50 (ms), whisker to p99", title=title)
     ax.set_ylim(bottom=0)
     ax.grid(alpha=0.3)

@@ -52,6 +52,10 @@ class RunRecord:
         self.data["environment"].setdefault("device", info)
         self.save()
 
+    def set_roofline(self, facts: dict) -> None:
+        self.data["roofline"] = facts
+        self.save()
+
     def set_strategy(self, name: str, **fields) -> None:
         self.data["strategies"].setdefault(name, {}).update(fields)
         self.save()

@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from tqdm import tqdm
@@ -48,6 +49,7 @@ def run_strategy(cfg: BenchConfig, name: str, record: RunRecord, progress: tqdm)
     read_fd, write_fd = os.pipe()
     job = {"config": cfg.raw, "strategy": name, "out_dir": str(record.out_dir), "result_fd": write_fd}
     with tempfile.TemporaryDirectory(prefix="ttft-bench-cache-") as cache, open(log_path, "w") as log:
+        started = time.time()  # process start, for the ready time
         proc = subprocess.Popen(WORKER_COMMAND, stdin=subprocess.PIPE, stdout=log,
                                 stderr=subprocess.STDOUT, pass_fds=(write_fd,), env=worker_env(cache),
                                 cwd=REPO_ROOT, text=True)
@@ -64,6 +66,10 @@ def run_strategy(cfg: BenchConfig, name: str, record: RunRecord, progress: tqdm)
                         record.set_device(event)
                     elif kind == "strategy":
                         record.set_strategy(name, **event)
+                    elif kind == "ready":
+                        record.set_strategy(name, ready_s=event["time"] - started)
+                    elif kind == "roofline":
+                        record.set_roofline(event)
                     elif kind == "stats":
                         record.set_strategy(name, stats=event["stats"])
                     elif kind == "fatal":

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from bench.roofline import floor_ms
 from bench.stats import stability_warnings, summarize
 
 SUMMARY_COLUMNS = [
@@ -12,6 +13,7 @@ SUMMARY_COLUMNS = [
     "mem_weights_gb", "mem_peak_gb", "mem_reserved_gb", "mem_graphs_gb",
     "speedup_vs_baseline", "matches_baseline", "max_abs_logit_diff",
     "server_ttft_p50_ms", "ipc_overhead_ms",  # transport: ipc only; overhead = client p50 - server p50
+    "floor_ms", "efficiency",  # roofline floor (GPU runs) and floor / TTFT p50
 ]
 COPIED = ["cold_ttft_ms", "jit_compile_ms", "graph_capture_ms", "mem_weights_gb", "mem_peak_gb",
           "mem_reserved_gb", "mem_graphs_gb", "matches_baseline", "max_abs_logit_diff"]
@@ -53,4 +55,9 @@ def build_summary(run: dict, samples: pd.DataFrame) -> pd.DataFrame:
     base = df[(df.strategy == BASELINE) & (df.status == "ok")].set_index("prompt_len")["ttft_p50_ms"]
     df["speedup_vs_baseline"] = df["prompt_len"].map(base) / df["ttft_p50_ms"]
     df["n"] = df["n"].astype("Int64")
+    roofline = run.get("roofline", {})
+    if "ceilings" in roofline:
+        floors = {n: floor_ms(roofline["model"], roofline["ceilings"], n) for n in df.prompt_len.unique()}
+        df["floor_ms"] = df.prompt_len.map(floors)
+        df["efficiency"] = df.floor_ms / df.ttft_p50_ms
     return df

@@ -20,21 +20,35 @@ def markdown_table(header: list[str], rows: list[list[str]]) -> str:
 
 def strategy_table(df: pd.DataFrame) -> str:
     """Prompt Length | TTFT (ms) | P99 (ms) | JIT Compile (ms) | Graph Capture (ms) | Memory (GB), + Average."""
-    header = ["Prompt Length", "TTFT (ms)", "P99 (ms)", "JIT Compile (ms)", "Graph Capture (ms)", "Memory (GB)"]
+    header = ["Prompt Length", "TTFT (ms)", "P99 (ms)", "JIT Compile (ms)", "Graph Capture (ms)", "Memory (GB)",
+              "Floor (ms)", "Efficiency"]
+    columns = [("ttft_p50_ms", 2), ("ttft_p99_ms", 2), ("jit_compile_ms", 1), ("graph_capture_ms", 1),
+               ("mem_peak_gb", 2), ("floor_ms", 2), ("efficiency", 2)]
     rows = []
     for r in df.itertuples():
         if r.status != "ok":
-            rows.append([f"{r.prompt_len} tokens", f"{r.status}: {r.note}", "", "", "", ""])
+            rows.append([f"{r.prompt_len} tokens", f"{r.status}: {r.note}"] + [""] * (len(columns) - 1))
             continue
-        rows.append([f"{r.prompt_len} tokens", fmt(r.ttft_p50_ms), fmt(r.ttft_p99_ms), fmt(r.jit_compile_ms, 1),
-                     fmt(r.graph_capture_ms, 1), fmt(r.mem_peak_gb)])
+        rows.append([f"{r.prompt_len} tokens"] + [fmt(getattr(r, c), d) for c, d in columns])
     ok = df[df.status == "ok"]
     if len(ok):
-        mean = ok[["ttft_p50_ms", "ttft_p99_ms", "jit_compile_ms", "graph_capture_ms", "mem_peak_gb"]].mean()
-        rows.append(["**Average**"] + [f"**{fmt(mean[c], d)}**" for c, d in
-                     [("ttft_p50_ms", 2), ("ttft_p99_ms", 2), ("jit_compile_ms", 1), ("graph_capture_ms", 1),
-                      ("mem_peak_gb", 2)]])
+        mean = ok[[c for c, _ in columns]].mean()
+        rows.append(["**Average**"] + [f"**{fmt(mean[c], d)}**" for c, d in columns])
     return markdown_table(header, rows)
+
+
+def cold_start_table(run: dict) -> str:
+    """Per strategy: setup, time from process start until every length is ready, an unseen length's TTFT."""
+    rows = []
+    for name, s in run["strategies"].items():
+        if s.get("status") != "ok":
+            continue
+        same = s.get("unseen_matches_baseline")
+        rows.append([name, fmt(s.get("setup_ms"), 1), fmt(s.get("ready_s"), 1), str(s.get("unseen_len", "-")),
+                     fmt(s.get("unseen_ttft_ms"), 1) if "unseen_ttft_ms" in s else s.get("unseen_note", "-"),
+                     "-" if same is None else ("yes" if same else "NO")])
+    return markdown_table(["Strategy", "Setup (ms)", "Ready (s)", "Unseen length", "Unseen-length TTFT (ms)",
+                           "Same token as baseline"], rows)
 
 
 def comparison_table(df: pd.DataFrame) -> str:
@@ -68,6 +82,16 @@ def ipc_table(df: pd.DataFrame) -> str:
                            "IPC overhead (ms)"], rows)
 
 
+def roofline_line(run: dict) -> str:
+    roofline = run.get("roofline", {})
+    if "ceilings" not in roofline:
+        return roofline.get("note", "roofline: not measured in this run")
+    c = roofline["ceilings"]
+    return (f"Measured in this run: device copy {c['copy_bytes_per_s'] / 1e12:.2f} TB/s (read + write), "
+            f"{c['dtype']} matmul {c['matmul_flops_per_s'] / 1e12:.0f} TFLOP/s. Floor = max(non-embedding weight "
+            f"bytes / copy bandwidth, FLOPs / matmul rate); efficiency = floor / TTFT p50.")
+
+
 def environment_line(run: dict) -> str:
     env = run["environment"]
     device = env.get("device", {})
@@ -90,6 +114,9 @@ def report_markdown(run: dict, df: pd.DataFrame) -> str:
         parts += [f"## {strategy}" + (f" (n = {', '.join(map(str, ns))})" if len(ns) else ""), "",
                   strategy_table(group), ""]
     parts += ["## Comparison: median TTFT in ms (speed-up over baseline)", "", comparison_table(df), ""]
+    parts += ["## Cold start", "", "Ready: from the strategy's process start until every configured length is "
+              "prepared. Unseen length: the first request at a length nobody prepared.", "", cold_start_table(run), ""]
+    parts += ["## Roofline", "", roofline_line(run), ""]
     if df.server_ttft_p50_ms.notna().any():
         parts += ["## Two-process mode (transport: ipc)", "",
                   "TTFT above is the client's; the server's TTFT is measured around the strategy's first_token.", "",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 import traceback
 from pathlib import Path
 from typing import Callable
@@ -17,8 +18,9 @@ import torch
 
 from bench.config import BASELINE, BenchConfig, parse_config
 from bench.loading import Loaded, error_text, load_strategy, recover
-from bench.measure import GB, measure_point, sync
-from bench.models import resolve_device
+from bench.measure import GB, measure_point, sync, time_request
+from bench.models import DTYPES, hf_config, resolve_device
+from bench.roofline import measure_ceilings, model_shape
 from bench.prompts import make_prompts
 from strategies import REGISTRY
 
@@ -54,12 +56,33 @@ class References:
         self.is_reference = is_reference
         self.data = {} if is_reference or not self.path.exists() else torch.load(self.path)
 
-    def get(self, n: int) -> dict | None:
+    def get(self, n: int | str) -> dict | None:
         return self.data.get(n)
 
-    def put(self, n: int, logits: torch.Tensor | None, token: int) -> None:
+    def put(self, n: int | str, logits: torch.Tensor | None, token: int) -> None:
         self.data[n] = {"logits": logits, "token": token}
         torch.save(self.data, self.path)
+
+    def unseen_record(self, n: int, token: int, ns: int) -> dict:
+        """The cold-start probe's record; its token is checked against the baseline's probe."""
+        key = f"unseen-{n}"  # kept apart from the sweep's lengths
+        if self.is_reference:
+            self.put(key, None, token)
+        reference = self.get(key)
+        return {"unseen_len": n, "unseen_ttft_ms": ns / 1e6,
+                "unseen_matches_baseline": None if reference is None else token == reference["token"]}
+
+
+def measure_unseen(cfg: BenchConfig, strategy, config, refs: References) -> dict:
+    """TTFT of a first request at a length nobody prepared (what a new prompt length costs)."""
+    n, ids = unseen_prompt(cfg, config)
+    torch.manual_seed(cfg.sampling.seed)
+    try:
+        token, ns = time_request(strategy, ids)
+    except Exception as exc:
+        traceback.print_exc()
+        return {"unseen_len": n, "unseen_note": error_text(exc)}
+    return refs.unseen_record(n, token, ns)
 
 
 def skip_all(cfg: BenchConfig, reason: str, emit: Emit) -> None:
@@ -96,6 +119,26 @@ def measure_in_process(cfg: BenchConfig, loaded: Loaded, refs: References, emit:
               "max_abs_logit_diff": result.max_abs_logit_diff})
 
 
+def roofline_facts(cfg: BenchConfig, device: torch.device) -> dict:
+    """The GPU's measured ceilings (before any model takes memory) and the model's shape."""
+    config = hf_config(cfg.model)
+    shape = {**model_shape(config), "bytes_per_param": DTYPES[cfg.model.dtype].itemsize}
+    if device.type != "cuda":
+        return {"model": shape, "note": "roofline: the ceilings are measured on CUDA GPUs only"}
+    return {"model": shape, "ceilings": measure_ceilings(device, DTYPES[cfg.model.dtype])}
+
+
+def unseen_prompt(cfg: BenchConfig, config) -> tuple[int, list[int]]:
+    """A prompt at a length nobody prepared: the configured one, or the midpoint of the two shortest."""
+    n = cfg.measure.unseen_length
+    if n is None:
+        lengths = sorted(cfg.prompts.lengths)
+        n = (lengths[0] + lengths[1]) // 2 if len(lengths) > 1 else lengths[0] + 1
+        while n in lengths:
+            n += 1
+    return n, make_prompts([n], cfg.prompts.seed, config, cfg.prompts.text, load_tokenizer(cfg))[n]
+
+
 def sweep(cfg: BenchConfig, name: str, out_dir: Path, emit: Emit) -> None:
     """Measure one strategy at every length of `cfg`, emitting events as results come."""
     device = resolve_device(cfg.model.device)
@@ -104,6 +147,8 @@ def sweep(cfg: BenchConfig, name: str, out_dir: Path, emit: Emit) -> None:
     if reason:
         skip_all(cfg, reason, emit)
         return
+    if name == BASELINE:
+        emit({"event": "roofline", **roofline_facts(cfg, device)})
     refs = References(out_dir, name == BASELINE)
     if cfg.transport == "ipc":
         from bench.ipc_sweep import measure_over_ipc
@@ -111,8 +156,10 @@ def sweep(cfg: BenchConfig, name: str, out_dir: Path, emit: Emit) -> None:
         return
     with torch.inference_mode():
         loaded = load_strategy(cfg, name, device)
+        emit({"event": "ready", "time": time.time()})
         emit({"event": "strategy", "status": "ok", **loaded.facts()})
         measure_in_process(cfg, loaded, refs, emit)
+        emit({"event": "strategy", **measure_unseen(cfg, loaded.strategy, loaded.config, refs)})
         sync(device)
         emit({"event": "stats", "stats": loaded.strategy.stats()})
         loaded.strategy.close()

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 import torch
 
 from strategies.options import NoOptions
+from strategies.token_ops import sample_next_token
 
 REGISTRY: dict[str, type["Strategy"]] = {}
 
@@ -68,9 +69,10 @@ class Strategy(abc.ABC):
     def logits(self, input_ids: list[int]) -> torch.Tensor:
         """The next-token logits of the prompt, on the strategy's own path: [vocab] on the device."""
 
-    @abc.abstractmethod
     def sample(self, logits: torch.Tensor) -> torch.Tensor:
-        """Pick the next token from `logits` ([vocab]); returns a 1-element tensor on the device."""
+        """Pick the next token from `logits` ([..., vocab]); a 1-element tensor on the device.
+        Eager greedy or temperature sampling, as configured (self.ctx is set by setup)."""
+        return sample_next_token(logits, self.ctx.temperature, self.ctx.sampling_mode == "temperature")
 
     def first_token(self, input_ids: list[int]) -> int:
         """Host token ids -> first generated token id as a host int (what TTFT measures)."""

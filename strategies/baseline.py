@@ -4,7 +4,6 @@ from __future__ import annotations
 import torch
 
 from strategies.base import Strategy, StrategyContext, register
-from strategies.token_ops import sample_next_token
 
 
 @register
@@ -19,9 +18,6 @@ class Baseline(Strategy):
     def logits(self, input_ids: list[int]) -> torch.Tensor:
         ids = torch.tensor([input_ids], dtype=torch.long, device=self.ctx.device)  # [1, S]
         return self.model(input_ids=ids).logits[0, -1]  # [V]
-
-    def sample(self, logits: torch.Tensor) -> torch.Tensor:
-        return sample_next_token(logits, self.ctx.temperature, self.ctx.sampling_mode == "temperature")
 
     def close(self) -> None:
         self.model = None

@@ -5,7 +5,6 @@ import torch
 
 from strategies.base import StrategyContext, register
 from strategies.rolling_graphs import GraphOptions, GraphStrategy, RollingGraphs
-from strategies.token_ops import sample_next_token
 
 
 @register
@@ -22,6 +21,3 @@ class CudaGraph(GraphStrategy):
     def logits(self, input_ids: list[int]) -> torch.Tensor:
         ids = torch.tensor([input_ids], dtype=torch.long)  # [1, S] on the host
         return self.graphs.run(ids, len(input_ids))
-
-    def sample(self, logits: torch.Tensor) -> torch.Tensor:
-        return sample_next_token(logits, self.ctx.temperature, self.ctx.sampling_mode == "temperature")

@@ -70,6 +70,8 @@ def tiny():
     ("jit+cuda", {"forward_jit": "inductor"}),
     ("jit+cuda", {"forward_jit": "none"}),
     ("cuda-graph", {"buckets": [32, 128, 256]}),
+    ("torch-compile", {}),
+    ("hf-generate", {}),
 ])
 def test_tiny_strategies_match_baseline(tiny, name, options):
     model, config, ctx, prompts, ref = tiny

@@ -71,6 +71,16 @@ def test_run_json_carries_the_environment(run_dir):
     for key in ("python", "torch", "transformers", "cpu", "gpu", "driver", "git_commit", "git_dirty", "device"):
         assert key in env
     assert run["config"]["model"]["preset"] == "tiny-llama"
+    assert run["roofline"]["model"]["layers"] == 2 and "ceilings" not in run["roofline"]  # CPU: no ceilings
+
+
+def test_cold_start_ready_time_and_unseen_length(run_dir):
+    run = json.loads((run_dir / "run.json").read_text())
+    for name in ("baseline", "jit-only"):
+        s = run["strategies"][name]
+        assert s["ready_s"] > 0 and s["unseen_len"] == 16  # between the two lengths, 8 and 24
+        assert s["unseen_ttft_ms"] > 0 and s["unseen_matches_baseline"] is True
+    assert "## Cold start" in (run_dir / "table.md").read_text()
 
 
 def test_report_regenerates_byte_identical(run_dir, tmp_path):

@@ -1,0 +1,63 @@
+"""The hardware floor of a first token: max(weight bytes / copy bandwidth, FLOPs / matmul rate),
+with both ceilings measured on the run's GPU (DESIGN.md's definition)."""
+from __future__ import annotations
+
+import statistics
+
+import torch
+
+COPY_BYTES = 1 << 30  # 1 GiB a buffer: far beyond the L2 cache (50 MB on an H100), so HBM is measured
+MATMUL_N = 8192  # an 8192^3 product fills every SM: the rate large GEMMs reach
+WARMUP = 3  # clocks ramp and cuBLAS picks its kernel in the first calls
+REPEATS = 20  # the median of 20 is stable to ~1% on a quiet GPU
+
+
+def _median_ms(fn) -> float:
+    for _ in range(WARMUP):
+        fn()
+    times = []
+    for _ in range(REPEATS):
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        fn()
+        end.record()
+        end.synchronize()
+        times.append(start.elapsed_time(end))
+    return statistics.median(times)
+
+
+def measure_ceilings(device: torch.device, dtype: torch.dtype) -> dict:
+    """Device copy bandwidth (bytes read + written per s) and matmul rate in `dtype` (FLOP/s)."""
+    src = torch.randint(0, 255, (COPY_BYTES,), dtype=torch.uint8, device=device)
+    dst = torch.empty_like(src)
+    copy_ms = _median_ms(lambda: dst.copy_(src))
+    del src, dst
+    a = torch.randn(MATMUL_N, MATMUL_N, dtype=dtype, device=device)  # random, never zeros: zeros run faster
+    b = torch.randn(MATMUL_N, MATMUL_N, dtype=dtype, device=device)
+    matmul_ms = _median_ms(lambda: a @ b)
+    del a, b
+    torch.cuda.empty_cache()
+    return {"copy_bytes_per_s": 2 * COPY_BYTES / (copy_ms / 1e3),
+            "matmul_flops_per_s": 2 * MATMUL_N ** 3 / (matmul_ms / 1e3), "dtype": str(dtype).removeprefix("torch.")}
+
+
+def model_shape(config) -> dict:
+    """What the floor needs to know of a model, counted on the meta device (no memory, no weights)."""
+    from transformers import AutoModelForCausalLM
+
+    with torch.device("meta"):
+        model = AutoModelForCausalLM.from_config(config)
+    config = model.config.get_text_config() if hasattr(model.config, "get_text_config") else model.config
+    return {"params": sum(p.numel() for p in model.parameters()),
+            "embedding_params": model.get_input_embeddings().weight.numel(),
+            "hidden_size": config.hidden_size, "layers": config.num_hidden_layers}
+
+
+def floor_ms(shape: dict, ceilings: dict, n: int) -> float:
+    """max(bytes of weights read / bandwidth, FLOPs / matmul rate) for an n-token prompt, in ms.
+    Weights read: all but the embedding table (only n of its rows are gathered).
+    FLOPs ~ 2 x non-embedding params x n + 2 x n^2 x hidden x layers (causal attention)."""
+    weights = shape["params"] - shape["embedding_params"]
+    bytes_read = weights * shape["bytes_per_param"]  # the run's dtype, set by the worker
+    flops = 2 * weights * n + 2 * n * n * shape["hidden_size"] * shape["layers"]
+    return 1e3 * max(bytes_read / ceilings["copy_bytes_per_s"], flops / ceilings["matmul_flops_per_s"])

@@ -37,7 +37,8 @@ def git_state() -> dict:
     if commit is None and os.environ.get("TTFT_BENCH_GIT_COMMIT"):
         return {"git_commit": os.environ["TTFT_BENCH_GIT_COMMIT"],
                 "git_dirty": os.environ.get("TTFT_BENCH_GIT_DIRTY") == "1"}
-    status = _command(["git", "status", "--porcelain", "--untracked-files=no"], cwd=repo)
+    # results/ is what runs write, not what they measure: it does not make the code dirty
+    status = _command(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!results"], cwd=repo)
     return {"git_commit": commit, "git_dirty": bool(status) if status is not None else None}
 
 

@@ -92,10 +92,11 @@ def run_strategy(cfg: BenchConfig, name: str, record: RunRecord, progress: tqdm)
 
 def run(cfg: BenchConfig) -> Path:
     """Measure every strategy of `cfg`; write results/<name>/ and its report. Returns the folder."""
+    env = environment.collect()  # before this run touches anything
     out_dir = cfg.out_dir()
     (out_dir / REFERENCE_FILE).unlink(missing_ok=True)  # a stale reference must never judge this run
     shutil.rmtree(out_dir / "logs", ignore_errors=True)
-    record = RunRecord(out_dir, cfg.name, cfg.raw, environment.collect())
+    record = RunRecord(out_dir, cfg.name, cfg.raw, env)
     total = len(cfg.strategies) * len(cfg.prompts.lengths)
     status = "complete"
     with tqdm(total=total, desc=cfg.name, unit="point") as progress:

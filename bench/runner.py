@@ -42,6 +42,27 @@ def log_tail(path: Path) -> str:
     return " | ".join(lines[-LOG_TAIL_LINES:])
 
 
+def record_event(record: RunRecord, name: str, event: dict, started: float, progress: tqdm) -> str | None:
+    """File one worker event in the run record; returns the message of a fatal event."""
+    kind = event.pop("event")
+    if kind == "device":
+        record.set_device(event)
+    elif kind == "strategy":
+        record.set_strategy(name, **event)
+    elif kind == "ready":
+        record.set_strategy(name, ready_s=event["time"] - started)
+    elif kind == "roofline":
+        record.set_roofline(event)
+    elif kind == "stats":
+        record.set_strategy(name, stats=event["stats"])
+    elif kind == "fatal":
+        return event["note"]
+    else:
+        record.add_point(name, event)
+        progress.update(1)
+    return None
+
+
 def run_strategy(cfg: BenchConfig, name: str, record: RunRecord, progress: tqdm) -> None:
     """Start the worker for one strategy and record its events until it exits."""
     log_path = record.out_dir / "logs" / f"{name}.log"
@@ -60,23 +81,7 @@ def run_strategy(cfg: BenchConfig, name: str, record: RunRecord, progress: tqdm)
         try:
             with os.fdopen(read_fd) as events:
                 for line in events:
-                    event = json.loads(line)
-                    kind = event.pop("event")
-                    if kind == "device":
-                        record.set_device(event)
-                    elif kind == "strategy":
-                        record.set_strategy(name, **event)
-                    elif kind == "ready":
-                        record.set_strategy(name, ready_s=event["time"] - started)
-                    elif kind == "roofline":
-                        record.set_roofline(event)
-                    elif kind == "stats":
-                        record.set_strategy(name, stats=event["stats"])
-                    elif kind == "fatal":
-                        fatal = event["note"]
-                    else:
-                        record.add_point(name, event)
-                        progress.update(1)
+                    fatal = record_event(record, name, json.loads(line), started, progress) or fatal
         finally:
             if proc.poll() is None and sys.exc_info()[0] is not None:
                 proc.kill()  # the run is being stopped: its worker goes too

@@ -137,8 +137,9 @@ def test_a_crashed_worker_leaves_error_rows_and_keeps_the_run(monkeypatch, tmp_p
 
 @pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
 def test_an_interrupted_run_keeps_its_earlier_samples(tmp_path, how):
-    # 5000 requests of ~0.5 ms: each point takes seconds, so the signal lands mid-sweep
-    raw = tiny_raw(prompts={"lengths": [8, 16, 24, 32]}, measure={"warmup": 0, "repeats": 5000})
+    # 8 points of 5000 requests of ~0.5 ms: the signal, sent once the first point is in, lands mid-sweep
+    raw = tiny_raw(prompts={"lengths": [8, 16, 24, 32]}, measure={"warmup": 0, "repeats": 5000},
+                   strategies=["baseline", {"name": "jit-only", "options": {"forward_jit": "none"}}])
     cfg = tmp_path / "long.yaml"
     cfg.write_text(json.dumps(raw))
     out = tmp_path / "out"

@@ -27,7 +27,7 @@ def cmd_run(args) -> int:
 
     cfg = load_config(args.config)
     cfg = with_overrides(cfg, args.strategies, args.lengths, args.out, args.repeats)
-    check_lengths(cfg.prompts.lengths, hf_config(cfg.model))
+    check_lengths(cfg.prompts.lengths, hf_config(cfg.model), cfg.measure.unseen_length)
     resolve_device(cfg.model.device)
     # `timeout` and job schedulers stop with SIGTERM: keep what was measured, as on Ctrl-C
     signal.signal(signal.SIGTERM, raise_interrupt)

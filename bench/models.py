@@ -44,12 +44,14 @@ def max_positions(config: PretrainedConfig) -> int | None:
     return None
 
 
-def check_lengths(lengths: tuple[int, ...], config: PretrainedConfig) -> None:
-    """Every prompt length must fit the model's positions."""
+def check_lengths(lengths: tuple[int, ...], config: PretrainedConfig, unseen_length: int | None = None) -> None:
+    """Every prompt length (and the cold-start probe's) must fit the model's positions."""
     limit = max_positions(config)
-    for i, n in enumerate(lengths):
+    keyed = [(f"prompts.lengths[{i}]", n) for i, n in enumerate(lengths)]
+    keyed += [("measure.unseen_length", unseen_length)] if unseen_length is not None else []
+    for key, n in keyed:
         if limit is not None and n > limit:
-            raise ConfigError(f"prompts.lengths[{i}]: {n} exceeds the model's maximum positions ({limit})")
+            raise ConfigError(f"{key}: {n} exceeds the model's maximum positions ({limit})")
 
 
 def resolve_device(name: str) -> torch.device:

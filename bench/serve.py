@@ -23,7 +23,7 @@ def serve(config_path: str, strategy: str, socket_path: str, max_message: int = 
     if strategy not in cfg.strategy_names():
         raise ConfigError(f"--strategy: {strategy!r} is not in {config_path}; allowed: {', '.join(cfg.strategy_names())}")
     config = hf_config(cfg.model)
-    check_lengths(cfg.prompts.lengths, config)
+    check_lengths(cfg.prompts.lengths, config, cfg.measure.unseen_length)
     device = resolve_device(cfg.model.device)
     reason = REGISTRY[strategy].unavailable_reason(device)
     if reason:

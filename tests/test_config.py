@@ -50,6 +50,11 @@ def test_length_beyond_max_positions_is_rejected_before_loading(write_config, ca
     assert "prompts.lengths[1]: 4096 exceeds the model's maximum positions (2048)" in err
 
 
+def test_unseen_length_beyond_max_positions_is_rejected(write_config, capsys):
+    code = main(["run", str(write_config(tiny_raw(measure={"unseen_length": 5000})))])
+    assert code == 2 and "measure.unseen_length: 5000 exceeds" in capsys.readouterr().err
+
+
 def test_malformed_yaml_names_the_line(write_config, capsys):
     code = main(["run", str(write_config("name: x\nmodel: [preset: tiny\n"))])
     err = capsys.readouterr().err

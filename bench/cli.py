@@ -87,7 +87,7 @@ def cmd_strategies(args) -> int:
     for name, cls in REGISTRY.items():
         reason = cls.unavailable_reason(device)
         where = f"available on {device.type}" if reason is None else f"unavailable: {reason}"
-        print(f"{name:12s} {cls.summary} [{where}]")
+        print(f"{name:14s} {cls.summary} [{where}]")
     return 0
 
 

@@ -29,8 +29,10 @@ def cmd_run(args) -> int:
     cfg = with_overrides(cfg, args.strategies, args.lengths, args.out, args.repeats)
     check_lengths(cfg.prompts.lengths, hf_config(cfg.model), cfg.measure.unseen_length)
     resolve_device(cfg.model.device)
-    # `timeout` and job schedulers stop with SIGTERM: keep what was measured, as on Ctrl-C
+    # `timeout` and job schedulers stop with SIGTERM: keep what was measured, as on Ctrl-C.
+    # SIGINT too, explicitly: a shell starts background jobs with SIGINT ignored, and Python keeps that
     signal.signal(signal.SIGTERM, raise_interrupt)
+    signal.signal(signal.SIGINT, raise_interrupt)
     try:
         out_dir = run(cfg)
     except KeyboardInterrupt:

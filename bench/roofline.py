@@ -26,19 +26,26 @@ def _median_ms(fn) -> float:
     return statistics.median(times)
 
 
-def measure_ceilings(device: torch.device, dtype: torch.dtype) -> dict:
-    """Device copy bandwidth (bytes read + written per s) and matmul rate in `dtype` (FLOP/s)."""
+def copy_rate(device: torch.device) -> float:
+    """Device-to-device copy bandwidth, bytes read plus bytes written per second."""
     src = torch.randint(0, 255, (COPY_BYTES,), dtype=torch.uint8, device=device)
     dst = torch.empty_like(src)
-    copy_ms = _median_ms(lambda: dst.copy_(src))
-    del src, dst
-    a = torch.randn(MATMUL_N, MATMUL_N, dtype=dtype, device=device)  # random, never zeros: zeros run faster
+    return 2 * COPY_BYTES / (_median_ms(lambda: dst.copy_(src)) / 1e3)
+
+
+def matmul_rate(device: torch.device, dtype: torch.dtype) -> float:
+    """FLOP/s of a large square matmul in `dtype`, on random data (zeros run faster than real data)."""
+    a = torch.randn(MATMUL_N, MATMUL_N, dtype=dtype, device=device)
     b = torch.randn(MATMUL_N, MATMUL_N, dtype=dtype, device=device)
-    matmul_ms = _median_ms(lambda: a @ b)
-    del a, b
-    torch.cuda.empty_cache()
-    return {"copy_bytes_per_s": 2 * COPY_BYTES / (copy_ms / 1e3),
-            "matmul_flops_per_s": 2 * MATMUL_N ** 3 / (matmul_ms / 1e3), "dtype": str(dtype).removeprefix("torch.")}
+    return 2 * MATMUL_N ** 3 / (_median_ms(lambda: a @ b) / 1e3)
+
+
+def measure_ceilings(device: torch.device, dtype: torch.dtype) -> dict:
+    """Both ceilings, measured before any model takes the GPU's memory."""
+    ceilings = {"copy_bytes_per_s": copy_rate(device), "matmul_flops_per_s": matmul_rate(device, dtype),
+                "dtype": str(dtype).removeprefix("torch.")}
+    torch.cuda.empty_cache()  # the test buffers are freed on return; give their memory back
+    return ceilings
 
 
 def model_shape(config) -> dict:

@@ -80,6 +80,8 @@ def test_round_trip_ping_inference_stats(server, expected):
     token, response = client.infer([5, 6, 7, 8])
     assert token == expected([5, 6, 7, 8])
     assert response["server_ttft_ms"] > 0 and response["prompt_len"] == 4
+    with pytest.raises(ServerError, match="unknown or missing 'type'"):
+        client.call({"type": "dance"})
     stats = client.stats()
     assert stats["requests"] >= 1 and stats["queue_delay"]["n"] >= 1 and "prepare" in stats
 

@@ -11,12 +11,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import torch
 import yaml
 
 from strategies import REGISTRY
 from strategies.options import ConfigError, build_options, check_keys
 
-DTYPES = ("float16", "bfloat16", "float32")
+DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32}
 DEVICES = ("auto", "cuda", "cpu")
 SAMPLING_MODES = ("greedy", "temperature")
 BASELINE = "baseline"

@@ -7,7 +7,6 @@ logits stay in the server, so the logit difference is left to the in-process run
 """
 from __future__ import annotations
 
-import gc
 import json
 import signal
 import subprocess
@@ -18,6 +17,7 @@ from pathlib import Path
 
 from bench.client import GeneratorClient, connect_when_ready
 from bench.config import BenchConfig
+from bench.measure import timed_loop
 from bench.models import hf_config
 from bench.worker import Emit, References, prompts_for, unseen_prompt
 
@@ -46,19 +46,9 @@ def measure_length(cfg: BenchConfig, client: GeneratorClient, ids: list[int], re
         point["matches_baseline"] = token == reference["token"]
         point["note"] = "ipc: first token compared with the baseline's" + (
             "" if point["matches_baseline"] else f"; MISMATCH: {token} != {reference['token']}")
-    for _ in range(cfg.measure.warmup):
-        client.infer(ids)
-    client_ns, server_ns = [], []
-    gc.collect()
-    gc.disable()
-    try:
-        for _ in range(cfg.measure.repeats):
-            _, ns, server_ms = timed_request(client, ids)
-            client_ns.append(ns)
-            server_ns.append(round(server_ms * 1e6))
-    finally:
-        gc.enable()
-    return {**point, "samples_ns": client_ns, "server_samples_ns": server_ns}
+    timed = timed_loop(lambda: timed_request(client, ids), cfg.measure.warmup, cfg.measure.repeats)
+    return {**point, "samples_ns": [ns for _, ns, _ in timed],
+            "server_samples_ns": [round(server_ms * 1e6) for _, _, server_ms in timed]}
 
 
 def unseen_over_ipc(cfg: BenchConfig, client: GeneratorClient, refs: References) -> dict:

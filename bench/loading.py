@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import torch
 from transformers import PretrainedConfig
 
-from bench.config import BenchConfig
+from bench.config import DTYPES, BenchConfig
 from bench.measure import GB, timed_ms
-from bench.models import DTYPES, build_model, hf_config, parameter_bytes, text_config
+from bench.models import build_model, hf_config, parameter_bytes, text_config
 from bench.prompts import pad_token_id
 from strategies import REGISTRY, Strategy, StrategyContext
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import gc
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, TypeVar
 
 import torch
 
@@ -12,6 +12,7 @@ from bench.correctness import compare
 from strategies.base import Strategy
 
 GB = 1e9
+T = TypeVar("T")
 
 
 def sync(device: torch.device) -> None:
@@ -34,6 +35,18 @@ def time_request(strategy: Strategy, input_ids: list[int]) -> tuple[int, int]:
     start = time.perf_counter_ns()
     token = strategy.first_token(input_ids)
     return token, time.perf_counter_ns() - start
+
+
+def timed_loop(request: Callable[[], T], warmup: int, repeats: int) -> list[T]:
+    """`warmup` untimed calls, then `repeats` calls with Python's GC paused; their results."""
+    for _ in range(warmup):
+        request()
+    gc.collect()
+    gc.disable()  # a collection inside a timed request is noise, not the strategy's cost
+    try:
+        return [request() for _ in range(repeats)]
+    finally:
+        gc.enable()
 
 
 @dataclass
@@ -76,15 +89,7 @@ def measure_point(strategy: Strategy, input_ids: list[int], warmup: int, repeats
         verdict = compare(logits, token, reference["logits"], reference["token"], dtype)
         result.matches_baseline, result.max_abs_logit_diff, result.note = (
             verdict.matches, verdict.max_abs_logit_diff, verdict.note)
-    for _ in range(warmup):
-        strategy.first_token(input_ids)
-    gc.collect()
-    gc.disable()  # a collection inside a timed request is noise, not the strategy's cost
-    try:
-        for _ in range(repeats):
-            result.samples_ns.append(time_request(strategy, input_ids)[1])
-    finally:
-        gc.enable()
+    result.samples_ns = [ns for _, ns in timed_loop(lambda: time_request(strategy, input_ids), warmup, repeats)]
     if device.type == "cuda":
         result.mem_peak_gb = torch.cuda.max_memory_allocated(device) / GB
         result.mem_reserved_gb = torch.cuda.memory_reserved(device) / GB

@@ -6,11 +6,10 @@ from pathlib import Path
 import torch
 from transformers import AutoConfig, AutoModelForCausalLM, PretrainedConfig
 
-from bench.config import ModelConfig
+from bench.config import DTYPES, ModelConfig
 from bench.presets import preset_config
 from strategies.options import ConfigError
 
-DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32}
 POSITION_KEYS = ("max_position_embeddings", "n_positions", "max_sequence_length", "seq_length")
 
 

@@ -32,12 +32,12 @@ def serve(config_path: str, strategy: str, socket_path: str, max_message: int = 
         listener = bind_private(Path(socket_path))
     except (SocketError, OSError) as exc:
         raise ConfigError(f"--socket: {exc}") from None
-    server = GeneratorServer(listener, Path(socket_path), max_message, stall_timeout)
+    server = GeneratorServer(listener, max_message, stall_timeout)
     server.install_signal_handlers()  # a stop during the load still removes the socket file
     try:
         with torch.inference_mode():
             serve_prepared(server, cfg, strategy, device, config)
-    finally:
+    finally:  # after the request in flight, or a failed load: the socket file goes last
         listener.close()
         Path(socket_path).unlink(missing_ok=True)
     print("server stopped cleanly", file=sys.stderr, flush=True)
@@ -51,6 +51,6 @@ def serve_prepared(server: GeneratorServer, cfg, strategy: str, device, config) 
     server.attach(loaded.strategy, text_config(config).vocab_size, max_positions(config),
                   (cfg.sampling.mode, float(cfg.sampling.temperature)),
                   {**loaded.facts(), "prepare": prepare, "device": str(device)})
-    print(f"serving {strategy} on {server.socket_path}", file=sys.stderr, flush=True)
+    print(f"serving {strategy}", file=sys.stderr, flush=True)
     server.serve_forever()
     loaded.strategy.close()

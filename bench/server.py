@@ -11,11 +11,9 @@ from __future__ import annotations
 import queue
 import signal
 import socket
-import statistics
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from bench.protocol import (MAX_MESSAGE_BYTES, FramingError, Inference, PeerClosed, ProtocolError, decode,
                             parse_request, read_frame, send_message)
@@ -36,11 +34,11 @@ class Job:
 
 
 class GeneratorServer:
-    def __init__(self, listener: socket.socket, socket_path: Path, max_message: int = MAX_MESSAGE_BYTES,
+    def __init__(self, listener: socket.socket, max_message: int = MAX_MESSAGE_BYTES,
                  stall_timeout: float = STALL_TIMEOUT_S):
-        """listener: bound by bind_private before the (slow) model load, so a conflict shows at once."""
+        """listener: bound by bind_private before the (slow) model load, so a conflict shows at once;
+        whoever bound it closes it and removes its file once serve_forever returns."""
         self.listener = listener
-        self.socket_path = socket_path
         self.max_message = max_message
         self.stall_timeout = stall_timeout
         self.jobs: queue.Queue[Job] = queue.Queue()
@@ -48,7 +46,7 @@ class GeneratorServer:
         self.closed = threading.Event()  # set once the queue is drained: nobody will run a job any more
         self.lock = threading.Lock()
         self.counters = {"requests": 0, "errors": 0, "connections": 0, "dropped_connections": 0}
-        self.queue_ms: list[float] = []
+        self.queue_delay = {"n": 0, "total_ms": 0.0, "max_ms": None}  # running, so a long-lived server stays small
         self.connections: list[threading.Thread] = []
 
     def attach(self, strategy: Strategy, vocab_size: int, max_positions: int | None, sampling: tuple[str, float],
@@ -82,8 +80,6 @@ class GeneratorServer:
     def _shutdown(self, acceptor: threading.Thread) -> None:
         self.stopping.set()
         acceptor.join(SHUTDOWN_GRACE_S)
-        self.listener.close()
-        self.socket_path.unlink(missing_ok=True)
         while True:  # queued behind the request in flight: answered, not dropped
             try:
                 job = self.jobs.get_nowait()
@@ -111,7 +107,10 @@ class GeneratorServer:
         done = time.perf_counter_ns()
         queue_ms = (started - job.enqueued_ns) / 1e6
         with self.lock:
-            self.queue_ms.append(queue_ms)
+            delay = self.queue_delay
+            delay["n"] += 1
+            delay["total_ms"] += queue_ms
+            delay["max_ms"] = queue_ms if delay["max_ms"] is None else max(delay["max_ms"], queue_ms)
         self._finish(job, {"status": "success", "output_tokens": [token], "server_ttft_ms": (done - started) / 1e6,
                            "queue_ms": queue_ms, "prompt_len": len(request.input_tokens)})
 
@@ -195,9 +194,9 @@ class GeneratorServer:
 
     def stats(self) -> dict:
         with self.lock:
-            delays = list(self.queue_ms)
             counters = dict(self.counters)
-        queueing = {"n": len(delays), "mean_ms": statistics.fmean(delays) if delays else None,
-                    "max_ms": max(delays) if delays else None}
+            delay = dict(self.queue_delay)
+        queueing = {"n": delay["n"], "mean_ms": delay["total_ms"] / delay["n"] if delay["n"] else None,
+                    "max_ms": delay["max_ms"]}
         return {**counters, "queue_delay": queueing, "strategy": self.strategy.stats(),
                 "graph_mem_bytes": self.strategy.graph_memory_bytes(), **self.info}

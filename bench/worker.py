@@ -16,12 +16,12 @@ from typing import Callable
 
 import torch
 
-from bench.config import BASELINE, BenchConfig, parse_config
+from bench.config import BASELINE, DTYPES, BenchConfig, parse_config
 from bench.loading import Loaded, error_text, load_strategy, recover
 from bench.measure import GB, measure_point, sync, time_request
-from bench.models import DTYPES, hf_config, resolve_device
-from bench.roofline import measure_ceilings, model_shape
+from bench.models import hf_config, resolve_device
 from bench.prompts import make_prompts
+from bench.roofline import measure_ceilings, model_shape
 from strategies import REGISTRY
 
 REFERENCE_FILE = "reference.pt"

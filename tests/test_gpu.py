@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from bench.config import ModelConfig
+from bench.config import DTYPES, ModelConfig
 from bench.correctness import compare
 from bench.measure import last_logits
-from bench.models import DTYPES, build_model, hf_config
+from bench.models import build_model, hf_config
 from bench.prompts import make_prompts, pad_token_id
 from strategies import REGISTRY, StrategyContext
 from strategies.options import build_options

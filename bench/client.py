@@ -60,4 +60,5 @@ def connect_when_ready(socket_path: str, timeout: float, alive=lambda: True) -> 
         if client.ping():
             client.sock.settimeout(None)
             return client
+        client.close()
     raise TimeoutError(f"no server answered ping on {socket_path} within {timeout:.0f} s")

@@ -26,10 +26,6 @@ class CapturedForward:
     logits: torch.Tensor  # [1, 1, V] static output of the last real position
     bytes_held: int  # device memory the capture took (pool growth + static buffers)
 
-    @property
-    def length(self) -> int:
-        return self.input_ids.shape[1]
-
     def replay(self) -> torch.Tensor:
         self.graph.replay()
         return self.logits

@@ -73,7 +73,8 @@ class RollingGraphs:
         """Replay the graph for a prompt; input_ids: [1, w] with prompt_len <= w <= graph length."""
         with self.manager.lock:  # a background capture must not start between load and replay
             entry = self.manager.get(self.graph_length(prompt_len))
-            entry.input_ids[:, :input_ids.shape[1]].copy_(input_ids, non_blocking=True)
+            # positions past the prompt keep stale ids: causal attention keeps them out of the logits
+            entry.input_ids[:, :input_ids.shape[1]].copy_(input_ids)  # pageable host memory: a synchronous copy
             entry.last_index.fill_(prompt_len - 1)
             return entry.replay()  # [1, 1, V]
 

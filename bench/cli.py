@@ -1,6 +1,6 @@
 """Command line: run a sweep, rebuild reports, list strategies.
 
-    python -m bench run configs/default.yaml [--out DIR] [--strategies a b] [--lengths 10 50] [--repeats N]
+    python -m bench run configs/default.yaml [--out DIR] [--strategies a b] [--lengths 10 50] [--repeats N] [--resume]
     python -m bench report results/default        # or: report --all results
     python -m bench serve --config CONFIG --strategy NAME --socket PATH
     python -m bench strategies
@@ -34,7 +34,7 @@ def cmd_run(args) -> int:
     signal.signal(signal.SIGTERM, raise_interrupt)
     signal.signal(signal.SIGINT, raise_interrupt)
     try:
-        out_dir = run(cfg)
+        out_dir = run(cfg, resume=args.resume)
     except KeyboardInterrupt:
         print(f"\ninterrupted: what was measured is kept in {cfg.out_dir()}", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -102,6 +102,9 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--strategies", nargs="+", help="run only these strategies (baseline is always added)")
     r.add_argument("--lengths", nargs="+", type=int, help="prompt lengths instead of the config's")
     r.add_argument("--repeats", type=int, help="timed requests per length instead of the config's")
+    r.add_argument("--resume", action="store_true",
+                   help="continue an interrupted run in its folder: strategies it finished are kept, the "
+                        "rest run again (same config and environment required)")
     r.set_defaults(func=cmd_run)
     rep = sub.add_parser("report", help="rebuild summary.csv, table.md and plots from raw results")
     rep.add_argument("dir")

@@ -22,6 +22,10 @@ SAMPLES_FILE = "samples.csv"
 SAMPLE_COLUMNS = ["strategy", "prompt_len", "request", "ttft_ns", "server_ttft_ns"]
 
 
+# what must not change between an interrupted run and its resumption
+RESUME_ENVIRONMENT_KEYS = ("gpu", "driver", "torch", "transformers", "git_commit")
+
+
 def now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
@@ -71,6 +75,34 @@ class RunRecord:
         self.data["points"].append({"strategy": strategy, **point})
         self.save()
 
+    @classmethod
+    def reopen(cls, out_dir: Path, config: dict, environment: dict, lengths) -> tuple["RunRecord", set[str]]:
+        """Continue the run in out_dir: keep the strategies it finished, drop the rest (their
+        points and samples) so they run again. Returns the record and the kept strategies."""
+        data = read_run(out_dir)
+        if data["config"] != config:
+            raise ValueError(f"{out_dir}: cannot resume: the config differs from the one this run started with")
+        changed = [f"{k} {data['environment'].get(k)!r} -> {environment.get(k)!r}" for k in RESUME_ENVIRONMENT_KEYS
+                   if data["environment"].get(k) != environment.get(k)]
+        if changed:
+            raise ValueError(f"{out_dir}: cannot resume on another environment ({'; '.join(changed)})")
+        kept = finished_strategies(data, lengths)
+        data["strategies"] = {k: v for k, v in data["strategies"].items() if k in kept}
+        data["points"] = [p for p in data["points"] if p["strategy"] in kept]
+        data["status"], data["finished"] = "running", None
+        data.setdefault("resumed", []).append(now())
+        path = out_dir / SAMPLES_FILE
+        with open(path, newline="") as f:
+            rows = [row for row in csv.reader(f)][1:]
+        with open(path, "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(SAMPLE_COLUMNS)
+            writer.writerows(row for row in rows if row[0] in kept)
+        record = cls.__new__(cls)
+        record.out_dir, record.data = out_dir, data
+        record.save()
+        return record, kept
+
     def has_point(self, strategy: str, prompt_len: int) -> bool:
         return any(p["strategy"] == strategy and p["prompt_len"] == prompt_len for p in self.data["points"])
 
@@ -78,6 +110,16 @@ class RunRecord:
         self.data["status"] = status
         self.data["finished"] = now()
         self.save()
+
+
+def finished_strategies(data: dict, lengths) -> set[str]:
+    """Strategies whose worker ran to the end: a record that is not a crash, a point per length."""
+    done = set()
+    for name, fields in data["strategies"].items():
+        measured = {p["prompt_len"] for p in data["points"] if p["strategy"] == name}
+        if fields.get("status") in ("ok", "skipped") and set(lengths) <= measured:
+            done.add(name)
+    return done
 
 
 def read_run(out_dir: Path) -> dict:

@@ -16,9 +16,10 @@ from pathlib import Path
 from tqdm import tqdm
 
 from bench import environment
-from bench.config import BenchConfig
+from bench.config import BASELINE, BenchConfig
 from bench.report import write_report
-from bench.results_io import RunRecord
+from bench.results_io import RUN_FILE, RunRecord
+from strategies.options import ConfigError
 from bench.worker import REFERENCE_FILE
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -95,18 +96,36 @@ def run_strategy(cfg: BenchConfig, name: str, record: RunRecord, progress: tqdm)
                 progress.update(1)
 
 
-def run(cfg: BenchConfig) -> Path:
-    """Measure every strategy of `cfg`; write results/<name>/ and its report. Returns the folder."""
-    env = environment.collect()  # before this run touches anything
+def open_record(cfg: BenchConfig, env: dict, resume: bool) -> tuple[RunRecord, set[str]]:
+    """A new run record, or with `resume` the interrupted one in the run folder and the
+    strategies it finished. The baseline's reference file must be there to keep anything."""
     out_dir = cfg.out_dir()
+    if resume and (out_dir / RUN_FILE).exists():
+        try:
+            record, kept = RunRecord.reopen(out_dir, cfg.raw, env, cfg.prompts.lengths)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        if BASELINE in kept and (out_dir / REFERENCE_FILE).exists():
+            return record, kept
     (out_dir / REFERENCE_FILE).unlink(missing_ok=True)  # a stale reference must never judge this run
     shutil.rmtree(out_dir / "logs", ignore_errors=True)
-    record = RunRecord(out_dir, cfg.name, cfg.raw, env)
+    return RunRecord(out_dir, cfg.name, cfg.raw, env), set()
+
+
+def run(cfg: BenchConfig, resume: bool = False) -> Path:
+    """Measure every strategy of `cfg`; write results/<name>/ and its report. Returns the folder.
+    resume: keep the strategies an interrupted run in that folder finished, measure the rest."""
+    env = environment.collect()  # before this run touches anything
+    out_dir = cfg.out_dir()
+    record, kept = open_record(cfg, env, resume)
     total = len(cfg.strategies) * len(cfg.prompts.lengths)
     status = "complete"
     with tqdm(total=total, desc=cfg.name, unit="point") as progress:
         try:
             for spec in cfg.strategies:
+                if spec.name in kept:
+                    progress.update(len(cfg.prompts.lengths))
+                    continue
                 progress.set_postfix_str(spec.name)
                 run_strategy(cfg, spec.name, record, progress)
         except KeyboardInterrupt:

@@ -1,68 +1,107 @@
-"""One CUDA graph of an HF causal-LM forward at one (padded) sequence length.
+"""One CUDA graph of a first-token forward at one (padded) sequence length.
 
 What makes the graph correct (see DESIGN.md):
-- `use_cache=False`, so no DynamicCache is built inside the graph;
-- only the last real position's logits: `logits_to_keep` is a device index tensor written
-  before each replay (a Python int would be frozen into the graph at capture);
+- the forward computes only the last real position's logits, at an index read from device
+  memory written before each replay (a Python int would be frozen into the graph at capture);
 - right padding to the graph's length keeps causal logits exact, since real tokens never
   attend to later (pad) positions;
 - warm-up on a side stream before capture, one shared memory pool for all graphs.
+
+Host I/O (`host_io`):
+- "pinned": the prompt and the last index go into a pinned host buffer that the graph itself
+  copies to the device, and with greedy sampling the graph also takes the argmax and copies
+  the token into pinned host memory: a request is a buffer write, one replay, one wait;
+- "pageable": the ids are copied from a pageable tensor before the replay and the token is
+  sampled after it (the design document's path, kept to measure what the pinned path saves).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 
+from strategies.last_logits import LastLogits
+
 WARMUP_CALLS = 3  # DESIGN.md: 2-3 calls on a side stream settle cuBLAS/allocator state before capture
+HOST_IO = ("pinned", "pageable")
 
 
 @dataclass
 class CapturedForward:
     graph: torch.cuda.CUDAGraph
-    input_ids: torch.Tensor  # [1, S] static input, S = the graph's length
-    last_index: torch.Tensor  # [1] position of the last real token, written before replay
+    seq_len: int
+    device_input: torch.Tensor  # [S + 1] the ids, then the last real position
+    host_input: torch.Tensor | None  # pinned [S + 1], copied into device_input by the graph
     logits: torch.Tensor  # [1, 1, V] static output of the last real position
+    host_token: torch.Tensor | None  # pinned [1]: the greedy token, copied out by the graph
+    done: torch.cuda.Event  # recorded after each replay
     bytes_held: int  # device memory the capture took (pool growth + static buffers)
 
-    def replay(self) -> torch.Tensor:
+    def __post_init__(self):
+        # numpy views of the pinned buffers: element access without a torch op per request
+        self.host_input_np = None if self.host_input is None else self.host_input.numpy()
+        self.host_token_np = None if self.host_token is None else self.host_token.numpy()
+
+    def replay(self, input_ids: list[int]) -> None:
+        """Load a prompt (len <= S; later positions keep stale ids, which causal attention keeps
+        out of the logits) and replay."""
+        n = len(input_ids)
+        if self.host_input is None:
+            self.device_input[:n].copy_(torch.tensor(input_ids, dtype=torch.long))  # pageable: synchronous
+            self.device_input[-1].fill_(n - 1)
+        else:
+            self.done.synchronize()  # the previous replay has read the pinned buffer
+            self.host_input_np[:n] = input_ids
+            self.host_input_np[-1] = n - 1
         self.graph.replay()
-        return self.logits
+        self.done.record()
+
+    def token(self) -> int:
+        """The greedy token of the last replay (only when captured with the argmax)."""
+        self.done.synchronize()
+        return int(self.host_token_np[0])
 
 
-def forward_last_logits(forward: Callable, input_ids: torch.Tensor, last_index: torch.Tensor) -> torch.Tensor:
-    """The HF forward reduced to what a first token needs: [1, 1, V] logits at last_index."""
-    return forward(input_ids=input_ids, use_cache=False, logits_to_keep=last_index).logits
+def _forward(forward: LastLogits, device_input: torch.Tensor, seq_len: int) -> torch.Tensor:
+    return forward(device_input[:seq_len].view(1, seq_len), device_input[seq_len:])
 
 
-def capture_forward(forward: Callable, seq_len: int, device: torch.device, pool, side: torch.cuda.Stream,
-                    fill_token: int) -> CapturedForward:
+def capture_forward(forward: LastLogits, seq_len: int, device: torch.device, pool, side: torch.cuda.Stream,
+                    fill_token: int, host_io: str, greedy_in_graph: bool) -> CapturedForward:
     """Warm up on the `side` stream and capture `forward` at length seq_len into `pool`.
     Reuse one side stream for every capture: cuBLAS keeps a workspace per stream it has seen."""
+    pinned = host_io == "pinned"
     # empty_cache around the capture returns the warm-up's cached blocks, so the reserved
     # delta is what the graph's private pool and static buffers keep
     torch.cuda.empty_cache()
     before = torch.cuda.memory_reserved(device)
-    input_ids = torch.full((1, seq_len), fill_token, dtype=torch.long, device=device)
-    last_index = torch.full((1,), seq_len - 1, dtype=torch.long, device=device)
+    device_input = torch.full((seq_len + 1,), fill_token, dtype=torch.long, device=device)
+    device_input[-1] = seq_len - 1
+    host_input = device_input.cpu().pin_memory() if pinned else None
+    host_token = torch.zeros(1, dtype=torch.long).pin_memory() if pinned and greedy_in_graph else None
     side.wait_stream(torch.cuda.current_stream(device))
     with torch.cuda.stream(side):
         for _ in range(WARMUP_CALLS):
-            forward_last_logits(forward, input_ids, last_index)
+            _forward(forward, device_input, seq_len)
     torch.cuda.current_stream(device).wait_stream(side)
     graph = torch.cuda.CUDAGraph()
     # thread_local: a capture on the background worker must not fail because the main
     # thread touches CUDA (the manager's lock already keeps their GPU work apart)
     with torch.cuda.graph(graph, pool=pool, capture_error_mode="thread_local"):
-        logits = forward_last_logits(forward, input_ids, last_index)
+        if pinned:
+            device_input.copy_(host_input, non_blocking=True)
+        logits = _forward(forward, device_input, seq_len)
+        if host_token is not None:
+            host_token.copy_(logits.view(-1).argmax().view(1), non_blocking=True)
     torch.cuda.synchronize(device)
     torch.cuda.empty_cache()
     held = torch.cuda.memory_reserved(device) - before
-    return CapturedForward(graph, input_ids, last_index, logits, max(held, 0))
+    return CapturedForward(graph, seq_len, device_input, host_input, logits, host_token, torch.cuda.Event(),
+                           max(held, 0))
 
 
 def release_forward(entry: CapturedForward) -> None:
     """Drop a graph; its pool blocks go back to the shared pool for the next capture."""
     entry.graph.reset()
-    entry.input_ids = entry.last_index = entry.logits = None
+    entry.device_input = entry.host_input = entry.logits = entry.host_token = None
+    entry.host_input_np = entry.host_token_np = None

@@ -1,5 +1,7 @@
-"""jit+cuda: the design document's hybrid. A JIT forward captured by the rolling graph manager,
-TorchScript preprocessing (pad to the graph's length) and TorchScript sampling."""
+"""jit+cuda: the design document's hybrid. A JIT forward (optionally with fused projections)
+captured by the rolling graph manager; greedy sampling inside the graph, temperature sampling
+by TorchScript after it. The graph's input buffer is the padding: positions past the prompt
+keep earlier ids, which causal attention keeps out of the logits."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -21,7 +23,7 @@ class HybridOptions(GraphOptions, JitOptions):
 @register
 class JitCuda(GraphStrategy):
     name = "jit+cuda"
-    summary = "JIT forward (inductor or none) captured in CUDA graphs, TorchScript pre/post-processing"
+    summary = "JIT forward (inductor or none, fused projections optional) captured in CUDA graphs"
     options_type = HybridOptions
 
     def setup(self, model: torch.nn.Module, ctx: StrategyContext) -> None:
@@ -32,12 +34,6 @@ class JitCuda(GraphStrategy):
 
     def compile_for(self, prompt_len: int) -> bool:
         return self.jit.compile_at(self.graphs.graph_length(prompt_len))
-
-    def logits(self, input_ids: list[int]) -> torch.Tensor:
-        ids = torch.tensor([input_ids], dtype=torch.long)  # [1, S] on the host, as the seed's client
-        target = self.graphs.graph_length(len(input_ids))
-        ids = self.jit.preprocess(ids, target, self.ctx.pad_token_id)  # [1, graph length]
-        return self.graphs.run(ids, len(input_ids))
 
     def sample(self, logits: torch.Tensor) -> torch.Tensor:
         return self.jit.sample(logits)

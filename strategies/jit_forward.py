@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
-
 import torch
 
+from strategies.last_logits import LastLogits, last_logits_forward
 from strategies.options import ConfigError, check_choice
 from strategies.token_ops import pad_or_truncate, sample_next_token, script_or_eager
 
@@ -23,20 +22,22 @@ class JitOptions:
     # dynamic=False pays ~40 s for every length
     dynamic: bool = True
     torchscript: bool = True  # TorchScript preprocessing and sampling, as in the design document
+    fuse_projections: bool = False  # q/k/v and gate/up as one matmul each (Llama-family models)
 
     def __post_init__(self):
         check_choice("forward_jit", self.forward_jit, FORWARD_JITS)
         check_choice("compile_mode", self.compile_mode, COMPILE_MODES)
-        for key in ("dynamic", "torchscript"):
+        for key in ("dynamic", "torchscript", "fuse_projections"):
             if not isinstance(getattr(self, key), bool):
                 raise ConfigError(f"{key}: expected true or false, got {getattr(self, key)!r}")
 
 
-def jit_forward(model: torch.nn.Module, options: JitOptions) -> Callable:
-    """model.forward, compiled by the configured backend (or as is with forward_jit: none)."""
+def jit_forward(model: torch.nn.Module, options: JitOptions) -> LastLogits:
+    """The first-token forward, compiled by the configured backend (or as is with forward_jit: none)."""
+    forward = last_logits_forward(model, options.fuse_projections)
     if options.forward_jit == "none":
-        return model.forward
-    return torch.compile(model.forward, backend="inductor", mode=options.compile_mode, dynamic=options.dynamic)
+        return forward
+    return torch.compile(forward, backend="inductor", mode=options.compile_mode, dynamic=options.dynamic)
 
 
 class JitPieces:
@@ -57,7 +58,7 @@ class JitPieces:
             return False
         ids = torch.full((1, prompt_len), self.ctx.pad_token_id, dtype=torch.long, device=self.ctx.device)
         last = torch.full((1,), prompt_len - 1, dtype=torch.long, device=self.ctx.device)
-        self.forward(input_ids=ids, use_cache=False, logits_to_keep=last)
+        self.forward(ids, last)
         return True
 
     def sample(self, logits: torch.Tensor) -> torch.Tensor:

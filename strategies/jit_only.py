@@ -24,7 +24,7 @@ class JitOnly(Strategy):
         ids = torch.tensor([input_ids], dtype=torch.long)  # [1, S] on the host
         ids = self.jit.preprocess(ids, len(input_ids), self.ctx.pad_token_id).to(self.ctx.device)
         last = torch.full((1,), len(input_ids) - 1, dtype=torch.long, device=self.ctx.device)
-        return self.jit.forward(input_ids=ids, use_cache=False, logits_to_keep=last).logits  # [1, 1, V]
+        return self.jit.forward(ids, last)  # [1, 1, V]
 
     def sample(self, logits: torch.Tensor) -> torch.Tensor:
         return self.jit.sample(logits)

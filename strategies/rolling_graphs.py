@@ -3,14 +3,15 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
 from strategies.base import Strategy, StrategyContext
-from strategies.graph_forward import CapturedForward, capture_forward, release_forward
+from strategies.graph_forward import HOST_IO, CapturedForward, capture_forward, release_forward
 from strategies.graph_manager import GraphManager
-from strategies.options import ConfigError, check_int_list
+from strategies.last_logits import LastLogits
+from strategies.options import ConfigError, check_choice, check_int_list
 
 CUDA_REASON = "needs CUDA graphs; torch.cuda.is_available() is False here"
 
@@ -21,8 +22,12 @@ class GraphOptions:
     precapture: Any = None  # lengths captured before measuring; None = the run's lengths, [] = none
     buckets: Any = None  # pad right to the next bucket so fewer graphs serve all lengths; None = one per length
     background: Any = None  # lengths a worker thread captures ahead of need, after setup
+    # pinned: the graph copies the prompt in and (greedy) the argmax token out; pageable: the
+    # design document's copies and sampling around the replay (see graph_forward.py)
+    host_io: str = "pinned"
 
     def __post_init__(self):
+        check_choice("host_io", self.host_io, HOST_IO)
         if isinstance(self.max_graphs, bool) or not isinstance(self.max_graphs, int) or self.max_graphs < 1:
             raise ConfigError(f"max_graphs: expected a positive integer, got {self.max_graphs!r}")
         for key in ("precapture", "buckets", "background"):
@@ -38,7 +43,7 @@ def graph_unavailable_reason(device: torch.device) -> str | None:
 class RollingGraphs:
     """CUDA graphs of `forward` per (bucketed) length, in one shared pool, LRU-managed."""
 
-    def __init__(self, forward: Callable, options: GraphOptions, ctx: StrategyContext):
+    def __init__(self, forward: LastLogits, options: GraphOptions, ctx: StrategyContext):
         self.forward = forward
         self.options = options
         self.ctx = ctx
@@ -47,10 +52,11 @@ class RollingGraphs:
         self.manager: GraphManager[CapturedForward] = GraphManager(self._capture, options.max_graphs, release_forward)
         precapture = ctx.lengths if options.precapture is None else options.precapture
         self.precapture_lengths = set(precapture)
+        self.greedy_in_graph = options.host_io == "pinned" and ctx.sampling_mode == "greedy"
 
     def _capture(self, seq_len: int) -> CapturedForward:
         return capture_forward(self.forward, seq_len, self.ctx.device, self.pool, self.warmup_stream,
-                               self.ctx.pad_token_id)
+                               self.ctx.pad_token_id, self.options.host_io, self.greedy_in_graph)
 
     def graph_length(self, prompt_len: int) -> int:
         """The length of the graph that serves a prompt: the next bucket, or the length itself."""
@@ -69,14 +75,19 @@ class RollingGraphs:
         if self.options.background:
             self.manager.start_background(self.graph_length(n) for n in self.options.background)
 
-    def run(self, input_ids: torch.Tensor, prompt_len: int) -> torch.Tensor:
-        """Replay the graph for a prompt; input_ids: [1, w] with prompt_len <= w <= graph length."""
+    def logits(self, input_ids: list[int]) -> torch.Tensor:
+        """Replay the graph that serves this prompt; its [1, 1, V] logits."""
         with self.manager.lock:  # a background capture must not start between load and replay
-            entry = self.manager.get(self.graph_length(prompt_len))
-            # positions past the prompt keep stale ids: causal attention keeps them out of the logits
-            entry.input_ids[:, :input_ids.shape[1]].copy_(input_ids)  # pageable host memory: a synchronous copy
-            entry.last_index.fill_(prompt_len - 1)
-            return entry.replay()  # [1, 1, V]
+            entry = self.manager.get(self.graph_length(len(input_ids)))
+            entry.replay(input_ids)
+            return entry.logits
+
+    def greedy_token(self, input_ids: list[int]) -> int:
+        """Replay and read the token the graph's own argmax copied out (greedy_in_graph only)."""
+        with self.manager.lock:
+            entry = self.manager.get(self.graph_length(len(input_ids)))
+            entry.replay(input_ids)
+            return entry.token()
 
     def memory_bytes(self) -> int:
         return sum(entry.bytes_held for entry in self.manager.graphs.values())
@@ -99,6 +110,14 @@ class GraphStrategy(Strategy):
 
     def capture_for(self, prompt_len: int) -> bool:
         return self.graphs.capture_for(prompt_len)
+
+    def logits(self, input_ids: list[int]) -> torch.Tensor:
+        return self.graphs.logits(input_ids)
+
+    def first_token(self, input_ids: list[int]) -> int:
+        if self.graphs.greedy_in_graph:
+            return self.graphs.greedy_token(input_ids)
+        return super().first_token(input_ids)
 
     def stats(self) -> dict:
         return self.graphs.stats()

@@ -135,20 +135,21 @@ def test_a_crashed_worker_leaves_error_rows_and_keeps_the_run(monkeypatch, tmp_p
     assert "exited with code 3" in rows[0]["note"] and "segfault in kernel" in rows[0]["note"]
 
 
-@pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
-def test_an_interrupted_run_keeps_its_earlier_samples(tmp_path, how):
-    # 8 points of 5000 requests of ~0.5 ms: the signal, sent once the first point is in, lands mid-sweep
+def interrupted_run(tmp_path, how: str, after_points: int):
+    """Start a long tiny sweep, signal it once `after_points` points are in; (command, out, stderr)."""
+    # 8 points of 5000 requests of ~0.5 ms: the signal, sent once the first points are in, lands mid-sweep
     raw = tiny_raw(prompts={"lengths": [8, 16, 24, 32]}, measure={"warmup": 0, "repeats": 5000},
                    strategies=["baseline", {"name": "jit-only", "options": {"forward_jit": "none"}}])
     cfg = tmp_path / "long.yaml"
     cfg.write_text(json.dumps(raw))
     out = tmp_path / "out"
-    proc = subprocess.Popen([sys.executable, "-m", "bench", "run", str(cfg), "--out", str(out)], cwd=REPO,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    command = [sys.executable, "-m", "bench", "run", str(cfg), "--out", str(out)]
+    proc = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
     deadline = time.time() + 240
     while time.time() < deadline:
         try:
-            if len(json.loads((out / "run.json").read_text())["points"]) >= 1:
+            if len(json.loads((out / "run.json").read_text())["points"]) >= after_points:
                 break
         except (OSError, ValueError):
             pass
@@ -159,6 +160,12 @@ def test_an_interrupted_run_keeps_its_earlier_samples(tmp_path, how):
         os.kill(proc.pid, signal.SIGTERM)  # what `timeout` does: the runner alone; its worker must go too
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err[-2000:]
+    return command, out, err
+
+
+@pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
+def test_an_interrupted_run_keeps_its_earlier_samples(tmp_path, how):
+    _, out, err = interrupted_run(tmp_path, how, after_points=1)
     assert "interrupted" in err and "Traceback" not in err
     run = json.loads((out / "run.json").read_text())
     assert run["status"] == "interrupted"
@@ -167,6 +174,30 @@ def test_an_interrupted_run_keeps_its_earlier_samples(tmp_path, how):
     samples = pd.read_csv(out / "samples.csv")
     assert len(samples[(samples.strategy == "baseline") & (samples.prompt_len == 8)]) == 5000
     assert (out / "summary.csv").exists() and (out / "table.md").exists()
+
+
+def test_resume_keeps_finished_strategies_and_measures_the_rest(tmp_path):
+    command, out, _ = interrupted_run(tmp_path, "sigterm", after_points=5)  # baseline's 4 + one of jit-only
+    before = pd.read_csv(out / "samples.csv")
+    proc = subprocess.run(command + ["--resume"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    run = json.loads((out / "run.json").read_text())
+    assert run["status"] == "complete" and len(run["resumed"]) == 1
+    assert sorted((p["strategy"], p["prompt_len"]) for p in run["points"]) == sorted(
+        (s, n) for s in ("baseline", "jit-only") for n in (8, 16, 24, 32))
+    after = pd.read_csv(out / "samples.csv")
+    kept = before[before.strategy == "baseline"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(after[after.strategy == "baseline"].reset_index(drop=True), kept)
+    assert len(after[after.strategy == "jit-only"]) == 4 * 5000
+    assert pd.read_csv(out / "summary.csv").matches_baseline.all()
+
+
+def test_resume_refuses_a_changed_config(tmp_path):
+    command, out, _ = interrupted_run(tmp_path, "sigterm", after_points=1)
+    proc = subprocess.run(command + ["--resume", "--repeats", "7"], cwd=REPO, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 2 and "cannot resume: the config differs" in proc.stderr
+    assert "Traceback" not in proc.stderr
 
 
 def test_ipc_transport_reports_client_server_and_overhead(tmp_path):

@@ -30,13 +30,14 @@ def cpu_name() -> str:
 
 
 def git_state() -> dict:
-    """The commit measured. A copy of the tree without .git (a remote GPU box) is told it
-    through TTFT_BENCH_GIT_COMMIT / TTFT_BENCH_GIT_DIRTY, set where the copy was made."""
-    repo = str(Path(__file__).resolve().parent.parent)
-    commit = _command(["git", "rev-parse", "HEAD"], cwd=repo)
-    if commit is None and os.environ.get("TTFT_BENCH_GIT_COMMIT"):
+    """The commit measured. A copy of the tree made elsewhere (a remote GPU box, whose .git may
+    be missing or stale) is told it through TTFT_BENCH_GIT_COMMIT / TTFT_BENCH_GIT_DIRTY, set
+    where the copy was made; they win over what git says in the copy."""
+    if os.environ.get("TTFT_BENCH_GIT_COMMIT"):
         return {"git_commit": os.environ["TTFT_BENCH_GIT_COMMIT"],
                 "git_dirty": os.environ.get("TTFT_BENCH_GIT_DIRTY") == "1"}
+    repo = str(Path(__file__).resolve().parent.parent)
+    commit = _command(["git", "rev-parse", "HEAD"], cwd=repo)
     # results/ is what runs write, not what they measure: it does not make the code dirty
     status = _command(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!results"], cwd=repo)
     return {"git_commit": commit, "git_dirty": bool(status) if status is not None else None}

@@ -18,7 +18,8 @@ import torch
 
 from bench.config import BASELINE, DTYPES, BenchConfig, parse_config
 from bench.loading import Loaded, error_text, load_strategy, recover
-from bench.measure import GB, measure_point, sync, time_request
+from bench.correctness import compare
+from bench.measure import GB, last_logits, measure_point, sync, time_request
 from bench.models import hf_config, resolve_device
 from bench.prompts import make_prompts
 from bench.roofline import measure_ceilings, model_shape
@@ -63,26 +64,38 @@ class References:
         self.data[n] = {"logits": logits, "token": token}
         torch.save(self.data, self.path)
 
-    def unseen_record(self, n: int, token: int, ns: int) -> dict:
-        """The cold-start probe's record; its token is checked against the baseline's probe."""
+    def unseen_record(self, n: int, token: int, ns: int, logits: torch.Tensor | None = None,
+                      dtype: torch.dtype | None = None) -> dict:
+        """The cold-start probe's record, checked against the baseline's probe: with logits by
+        the sweep's rule (tolerance, near-ties), without them (ipc) by the token alone."""
         key = f"unseen-{n}"  # kept apart from the sweep's lengths
         if self.is_reference:
-            self.put(key, None, token)
+            self.put(key, logits, token)
         reference = self.get(key)
-        return {"unseen_len": n, "unseen_ttft_ms": ns / 1e6,
-                "unseen_matches_baseline": None if reference is None else token == reference["token"]}
+        record = {"unseen_len": n, "unseen_ttft_ms": ns / 1e6, "unseen_matches_baseline": None}
+        if reference is None:
+            return record
+        if logits is None or reference["logits"] is None:
+            record["unseen_matches_baseline"] = token == reference["token"]
+            return record
+        verdict = compare(logits, token, reference["logits"], reference["token"], dtype)
+        record["unseen_matches_baseline"] = verdict.matches
+        if verdict.note:
+            record["unseen_note"] = verdict.note
+        return record
 
 
-def measure_unseen(cfg: BenchConfig, strategy, config, refs: References) -> dict:
+def measure_unseen(cfg: BenchConfig, strategy, config, refs: References, dtype: torch.dtype) -> dict:
     """TTFT of a first request at a length nobody prepared (what a new prompt length costs)."""
     n, ids = unseen_prompt(cfg, config)
     torch.manual_seed(cfg.sampling.seed)
     try:
         token, ns = time_request(strategy, ids)
+        logits = last_logits(strategy, ids)  # untimed, for the correctness check
     except Exception as exc:
         traceback.print_exc()
         return {"unseen_len": n, "unseen_note": error_text(exc)}
-    return refs.unseen_record(n, token, ns)
+    return refs.unseen_record(n, token, ns, logits, dtype)
 
 
 def skip_all(cfg: BenchConfig, reason: str, emit: Emit) -> None:
@@ -159,7 +172,7 @@ def sweep(cfg: BenchConfig, name: str, out_dir: Path, emit: Emit) -> None:
         emit({"event": "ready", "time": time.time()})
         emit({"event": "strategy", "status": "ok", **loaded.facts()})
         measure_in_process(cfg, loaded, refs, emit)
-        emit({"event": "strategy", **measure_unseen(cfg, loaded.strategy, loaded.config, refs)})
+        emit({"event": "strategy", **measure_unseen(cfg, loaded.strategy, loaded.config, refs, loaded.ctx.dtype)})
         sync(device)
         emit({"event": "stats", "stats": loaded.strategy.stats()})
         loaded.strategy.close()

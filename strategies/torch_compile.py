@@ -17,6 +17,7 @@ MODES = ("reduce-overhead", "default", "max-autotune", "max-autotune-no-cudagrap
 # cudagraph trees warm up on the first call at a shape, record on the second and replay from
 # the third: three calls leave the shape fully prepared before the cold request
 CALLS_TO_PREPARE = 3
+RECOMPILE_MARGIN = 2  # the unseen-length probe's shape, and one to spare
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,14 @@ class TorchCompile(Strategy):
 
     def setup(self, model: torch.nn.Module, ctx: StrategyContext) -> None:
         self.ctx = ctx
+        # dynamo gives up after recompile_limit shapes (8) and runs later shapes eagerly, which
+        # would time eager forwards under this peer's name: allow one compile per configured
+        # length, plus RECOMPILE_MARGIN for the unseen-length probe
+        needed = len(ctx.lengths) + RECOMPILE_MARGIN
+        if not self.options.dynamic and torch._dynamo.config.recompile_limit < needed:
+            self.notes.append(f"dynamo recompile_limit raised from {torch._dynamo.config.recompile_limit} "
+                              f"to {needed}: one compile per length")
+            torch._dynamo.config.recompile_limit = needed
         self.compiled = torch.compile(model, mode=self.options.mode, dynamic=self.options.dynamic)
 
     def compile_for(self, prompt_len: int) -> bool:

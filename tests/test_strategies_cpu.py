@@ -24,6 +24,7 @@ def test_graph_strategies_are_unavailable_on_cpu_with_a_reason(name):
 @pytest.mark.parametrize("name,options", [
     ("jit-only", {"forward_jit": "none"}),
     ("jit-only", {"forward_jit": "inductor"}),
+    ("jit-only", {"forward_jit": "none", "fuse_projections": True}),
     ("torch-compile", {"mode": "default"}),  # reduce-overhead's CUDA graphs don't exist on a CPU
     ("hf-generate", {}),
 ])
@@ -46,3 +47,17 @@ def test_cpu_strategies_match_the_baseline(name, options):
                               base.first_token(ids), torch.float32)
             assert verdict.matches, verdict.note
         jit.close()
+
+
+def test_torch_compile_allows_one_compile_per_length(monkeypatch):
+    # with dynamo's default of 8, a ninth length would silently run eagerly under the peer's name
+    monkeypatch.setattr(torch._dynamo.config, "recompile_limit", 8)
+    spec = ModelConfig(preset="tiny-llama", dtype="float32", device="cpu")
+    config = hf_config(spec)
+    lengths = tuple(range(10, 130, 10))  # 12 lengths
+    ctx = StrategyContext(CPU, torch.float32, lengths, config.vocab_size, pad_token_id(config), "greedy", 0.7)
+    peer = REGISTRY["torch-compile"](build_options(REGISTRY["torch-compile"].options_type, {"mode": "default"}, "x"))
+    peer.setup(build_model(spec, config, CPU), ctx)
+    assert torch._dynamo.config.recompile_limit == 14
+    assert any("recompile_limit raised from 8 to 14" in note for note in peer.notes)
+    peer.close()

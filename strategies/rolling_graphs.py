@@ -55,8 +55,11 @@ class RollingGraphs:
         self.greedy_in_graph = options.host_io == "pinned" and ctx.sampling_mode == "greedy"
 
     def _capture(self, seq_len: int) -> CapturedForward:
-        return capture_forward(self.forward, seq_len, self.ctx.device, self.pool, self.warmup_stream,
-                               self.ctx.pad_token_id, self.options.host_io, self.greedy_in_graph)
+        # inference mode is per thread: a background capture must not track gradients either
+        # (weights made under inference mode, like fused ones, cannot be saved for backward)
+        with torch.inference_mode():
+            return capture_forward(self.forward, seq_len, self.ctx.device, self.pool, self.warmup_stream,
+                                   self.ctx.pad_token_id, self.options.host_io, self.greedy_in_graph)
 
     def graph_length(self, prompt_len: int) -> int:
         """The length of the graph that serves a prompt: the next bucket, or the length itself."""

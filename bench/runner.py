@@ -19,8 +19,8 @@ from bench import environment
 from bench.config import BASELINE, BenchConfig
 from bench.report import write_report
 from bench.results_io import RUN_FILE, RunRecord
-from strategies.options import ConfigError
 from bench.worker import REFERENCE_FILE
+from strategies.options import ConfigError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LOG_TAIL_LINES = 5  # enough of a crashed worker's log to name the problem in the error row

@@ -1,6 +1,6 @@
 """A first-token forward for Llama-family HF models with fused projections.
 
-The same numbers as the HF forward, in fewer and larger matmuls: q/k/v become one matmul
+The HF forward's computation, in fewer and larger matmuls: q/k/v become one matmul
 and gate/up another (7 weight matmuls per layer -> 4). At batch 1 these matmuls read their
 weights once and are memory bound, and a larger matmul wastes less of its time in ramp-up
 and tail. The fused weights are built once; the HF projections then become views into them,
@@ -29,9 +29,9 @@ def has_submodule(module: torch.nn.Module, path: str) -> bool:
 
 def unfusable_reason(model: torch.nn.Module) -> str | None:
     """Why `model` has no Llama-family layout this forward can fuse, or None if it has one."""
-    config = model.config
+    config = getattr(model, "config", None)
     body = getattr(model, "model", None)
-    if body is None or not all(hasattr(body, x) for x in ("embed_tokens", "layers", "norm", "rotary_emb")):
+    if config is None or body is None or not all(hasattr(body, x) for x in ("embed_tokens", "layers", "norm", "rotary_emb")):
         return f"fuse_projections: {type(model).__name__} has no Llama-family layout (model.layers, norm, rotary_emb)"
     layer = body.layers[0]
     missing = [part for part in LAYER_PARTS if not has_submodule(layer, part)]
@@ -57,7 +57,7 @@ def fuse_rows(linears: list[torch.nn.Linear]) -> torch.Tensor:
 
 
 class FusedLayer(torch.nn.Module):
-    def __init__(self, layer: torch.nn.Module, config):
+    def __init__(self, layer: torch.nn.Module):
         super().__init__()
         attn, mlp = layer.self_attn, layer.mlp
         self.input_norm, self.post_attention_norm = layer.input_layernorm, layer.post_attention_layernorm
@@ -93,7 +93,7 @@ class FusedLlama(torch.nn.Module):
             raise ValueError(reason)
         body = model.model
         self.embed, self.norm, self.rotary = body.embed_tokens, body.norm, body.rotary_emb
-        self.layers = torch.nn.ModuleList(FusedLayer(layer, model.config) for layer in body.layers)
+        self.layers = torch.nn.ModuleList(FusedLayer(layer) for layer in body.layers)
         self.lm_head = model.lm_head
 
     def forward(self, input_ids: torch.Tensor, last_index: torch.Tensor) -> torch.Tensor:

@@ -29,7 +29,6 @@ HOST_IO = ("pinned", "pageable")
 @dataclass
 class CapturedForward:
     graph: torch.cuda.CUDAGraph
-    seq_len: int
     device_input: torch.Tensor  # [S + 1] the ids, then the last real position
     host_input: torch.Tensor | None  # pinned [S + 1], copied into device_input by the graph
     logits: torch.Tensor  # [1, 1, V] static output of the last real position
@@ -96,7 +95,7 @@ def capture_forward(forward: LastLogits, seq_len: int, device: torch.device, poo
     torch.cuda.synchronize(device)
     torch.cuda.empty_cache()
     held = torch.cuda.memory_reserved(device) - before
-    return CapturedForward(graph, seq_len, device_input, host_input, logits, host_token, torch.cuda.Event(),
+    return CapturedForward(graph, device_input, host_input, logits, host_token, torch.cuda.Event(),
                            max(held, 0))
 
 

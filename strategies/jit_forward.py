@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 import torch
 
 from strategies.last_logits import LastLogits, last_logits_forward

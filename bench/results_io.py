@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import os
 from pathlib import Path
+from typing import Iterable
 
 # Bump with a comment saying why whenever a field changes meaning.
 # 1: first format.
@@ -39,15 +40,23 @@ def write_json_atomic(path: Path, data: dict) -> None:
 class RunRecord:
     """The run being measured; every method leaves consistent files on disk."""
 
-    def __init__(self, out_dir: Path, name: str, config: dict, environment: dict):
+    def __init__(self, out_dir: Path, data: dict, sample_rows: Iterable[list[str]] = ()):
+        """Write run.json from `data` and samples.csv from `sample_rows`; use start or reopen."""
         self.out_dir = out_dir
         out_dir.mkdir(parents=True, exist_ok=True)
-        self.data = {"format_version": FORMAT_VERSION, "name": name, "status": "running",
-                     "started": now(), "finished": None, "config": config,
-                     "environment": environment, "strategies": {}, "points": []}
+        self.data = data
         with open(out_dir / SAMPLES_FILE, "w", newline="") as f:
-            csv.writer(f).writerow(SAMPLE_COLUMNS)
+            writer = csv.writer(f)
+            writer.writerow(SAMPLE_COLUMNS)
+            writer.writerows(sample_rows)
         self.save()
+
+    @classmethod
+    def start(cls, out_dir: Path, name: str, config: dict, environment: dict) -> "RunRecord":
+        """A new run in out_dir (what was there is replaced)."""
+        return cls(out_dir, {"format_version": FORMAT_VERSION, "name": name, "status": "running",
+                             "started": now(), "finished": None, "config": config,
+                             "environment": environment, "strategies": {}, "points": []})
 
     def save(self) -> None:
         write_json_atomic(self.out_dir / RUN_FILE, self.data)
@@ -91,17 +100,9 @@ class RunRecord:
         data["points"] = [p for p in data["points"] if p["strategy"] in kept]
         data["status"], data["finished"] = "running", None
         data.setdefault("resumed", []).append(now())
-        path = out_dir / SAMPLES_FILE
-        with open(path, newline="") as f:
-            rows = [row for row in csv.reader(f)][1:]
-        with open(path, "w", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(SAMPLE_COLUMNS)
-            writer.writerows(row for row in rows if row[0] in kept)
-        record = cls.__new__(cls)
-        record.out_dir, record.data = out_dir, data
-        record.save()
-        return record, kept
+        with open(out_dir / SAMPLES_FILE, newline="") as f:
+            rows = list(csv.reader(f))[1:]
+        return cls(out_dir, data, [row for row in rows if row[0] in kept]), kept
 
     def has_point(self, strategy: str, prompt_len: int) -> bool:
         return any(p["strategy"] == strategy and p["prompt_len"] == prompt_len for p in self.data["points"])

@@ -107,9 +107,13 @@ def open_record(cfg: BenchConfig, env: dict, resume: bool) -> tuple[RunRecord, s
             raise ConfigError(str(exc)) from None
         if BASELINE in kept and (out_dir / REFERENCE_FILE).exists():
             return record, kept
+        print(f"resume: {out_dir} has no finished baseline with its reference; measuring everything",
+              file=sys.stderr)
+    elif resume:
+        print(f"resume: {out_dir} holds no run yet; starting one", file=sys.stderr)
     (out_dir / REFERENCE_FILE).unlink(missing_ok=True)  # a stale reference must never judge this run
     shutil.rmtree(out_dir / "logs", ignore_errors=True)
-    return RunRecord(out_dir, cfg.name, cfg.raw, env), set()
+    return RunRecord.start(out_dir, cfg.name, cfg.raw, env), set()
 
 
 def run(cfg: BenchConfig, resume: bool = False) -> Path:

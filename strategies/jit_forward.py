@@ -7,7 +7,7 @@ import torch
 
 from strategies.last_logits import LastLogits, last_logits_forward
 from strategies.options import ConfigError, check_choice
-from strategies.token_ops import pad_or_truncate, sample_next_token, script_or_eager
+from strategies.token_ops import sample_next_token, script_or_eager
 
 FORWARD_JITS = ("inductor", "none")
 # reduce-overhead and max-autotune bring inductor's own CUDA graphs; these strategies keep
@@ -42,15 +42,13 @@ def jit_forward(model: torch.nn.Module, options: JitOptions) -> LastLogits:
 
 
 class JitPieces:
-    """What both JIT strategies share: the JIT forward, TorchScript pad/truncate and sampling."""
+    """What both JIT strategies share: the JIT forward and TorchScript sampling."""
 
     def __init__(self, model: torch.nn.Module, options: JitOptions, ctx, notes: list[str]):
         self.options = options
         self.ctx = ctx
         self.forward = jit_forward(model, options)
-        script = options.torchscript
-        self.preprocess = script_or_eager(pad_or_truncate, notes) if script else pad_or_truncate
-        self.sampler = script_or_eager(sample_next_token, notes) if script else sample_next_token
+        self.sampler = script_or_eager(sample_next_token, notes) if options.torchscript else sample_next_token
         self.do_sample = ctx.sampling_mode == "temperature"
 
     def compile_at(self, prompt_len: int) -> bool:

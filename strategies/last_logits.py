@@ -6,8 +6,6 @@ from typing import Callable
 
 import torch
 
-from strategies.fused_llama import FusedLlama
-
 LastLogits = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
@@ -21,4 +19,8 @@ def hf_last_logits(model: torch.nn.Module) -> LastLogits:
 
 
 def last_logits_forward(model: torch.nn.Module, fuse_projections: bool) -> LastLogits:
-    return FusedLlama(model) if fuse_projections else hf_last_logits(model)
+    if not fuse_projections:
+        return hf_last_logits(model)
+    # imported here: it loads transformers' Llama code, which `report` and config checks never need
+    from strategies.fused_llama import FusedLlama
+    return FusedLlama(model)

@@ -78,19 +78,20 @@ class RollingGraphs:
         if self.options.background:
             self.manager.start_background(self.graph_length(n) for n in self.options.background)
 
+    def _replay(self, input_ids: list[int]) -> CapturedForward:
+        entry = self.manager.get(self.graph_length(len(input_ids)))
+        entry.replay(input_ids)
+        return entry
+
     def logits(self, input_ids: list[int]) -> torch.Tensor:
         """Replay the graph that serves this prompt; its [1, 1, V] logits."""
         with self.manager.lock:  # a background capture must not start between load and replay
-            entry = self.manager.get(self.graph_length(len(input_ids)))
-            entry.replay(input_ids)
-            return entry.logits
+            return self._replay(input_ids).logits
 
     def greedy_token(self, input_ids: list[int]) -> int:
         """Replay and read the token the graph's own argmax copied out (greedy_in_graph only)."""
         with self.manager.lock:
-            entry = self.manager.get(self.graph_length(len(input_ids)))
-            entry.replay(input_ids)
-            return entry.token()
+            return self._replay(input_ids).token()
 
     def memory_bytes(self) -> int:
         return sum(entry.bytes_held for entry in self.manager.graphs.values())

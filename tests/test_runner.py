@@ -96,8 +96,10 @@ def test_report_regenerates_byte_identical(run_dir, tmp_path):
         assert (run_dir / name).read_bytes() == data, f"{name} differs after regeneration"
 
 
-def test_report_does_not_import_models():
-    code = "import sys, bench.report; assert 'transformers' not in sys.modules, 'report loads transformers'"
+def test_report_and_the_command_line_do_not_import_models():
+    # `python -m bench report`, and a config error, answer without loading transformers (seconds)
+    code = ("import sys, bench.report, bench.cli, strategies; "
+            "assert 'transformers' not in sys.modules, 'loads transformers'")
     subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, timeout=120)
 
 
@@ -123,7 +125,7 @@ def test_a_crashed_worker_leaves_error_rows_and_keeps_the_run(monkeypatch, tmp_p
     crash = "import sys; sys.stdin.read(); print('segfault in kernel', file=sys.stderr); sys.exit(3)"
     monkeypatch.setattr(runner, "WORKER_COMMAND", [sys.executable, "-c", crash])
     cfg = parse_config(tiny_raw())
-    record = RunRecord(tmp_path, "tiny", cfg.raw, {})
+    record = RunRecord.start(tmp_path, "tiny", cfg.raw, {})
 
     class Progress:
         def update(self, n):

@@ -12,18 +12,18 @@ import signal
 import sys
 from pathlib import Path
 
-from bench.config import load_config, with_overrides
-from bench.protocol import MAX_MESSAGE_BYTES
-from bench.server import STALL_TIMEOUT_S
-from strategies.options import ConfigError
+from bench.config.schema import load_config, with_overrides
+from bench.serving.protocol import MAX_MESSAGE_BYTES
+from bench.serving.server import STALL_TIMEOUT_S
+from bench.config.errors import ConfigError
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130  # the shell's convention for SIGINT
 
 
 def cmd_run(args) -> int:
-    from bench.models import check_lengths, hf_config, resolve_device
-    from bench.runner import run
+    from bench.models.build import check_lengths, hf_config, resolve_device
+    from bench.running.runner import run
 
     cfg = load_config(args.config)
     cfg = with_overrides(cfg, args.strategies, args.lengths, args.out, args.repeats)
@@ -61,7 +61,7 @@ def print_summary(out_dir: Path) -> None:
 
 
 def cmd_report(args) -> int:
-    from bench.report import write_report
+    from bench.reporting.report import write_report
 
     folders = sorted(p.parent for p in Path(args.dir).glob("*/run.json")) if args.all else [Path(args.dir)]
     if not folders:
@@ -76,13 +76,13 @@ def cmd_report(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from bench.serve import serve
+    from bench.serving.serve_command import serve
 
     return serve(args.config, args.strategy, args.socket, args.max_message, args.stall_timeout)
 
 
 def cmd_strategies(args) -> int:
-    from bench.models import resolve_device
+    from bench.models.build import resolve_device
     from strategies import REGISTRY
 
     device = resolve_device("auto")

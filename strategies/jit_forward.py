@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import torch
 
 from strategies.last_logits import LastLogits, last_logits_forward
-from strategies.options import ConfigError, check_choice
+from strategies.options import OptionError, check_choice
 from strategies.token_ops import sample_next_token, script_or_eager
 
 FORWARD_JITS = ("inductor", "none")
@@ -30,7 +30,7 @@ class JitOptions:
         check_choice("compile_mode", self.compile_mode, COMPILE_MODES)
         for key in ("dynamic", "torchscript", "fuse_projections"):
             if not isinstance(getattr(self, key), bool):
-                raise ConfigError(f"{key}: expected true or false, got {getattr(self, key)!r}")
+                raise OptionError(f"{key}: expected true or false, got {getattr(self, key)!r}")
 
 
 def jit_forward(model: torch.nn.Module, options: JitOptions) -> LastLogits:

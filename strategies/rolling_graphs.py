@@ -11,7 +11,7 @@ from strategies.base import Strategy, StrategyContext
 from strategies.graph_forward import HOST_IO, CapturedForward, capture_forward, release_forward
 from strategies.graph_manager import GraphManager
 from strategies.last_logits import LastLogits
-from strategies.options import ConfigError, check_choice, check_int_list
+from strategies.options import OptionError, check_choice, check_int_list
 
 CUDA_REASON = "needs CUDA graphs; torch.cuda.is_available() is False here"
 
@@ -29,7 +29,7 @@ class GraphOptions:
     def __post_init__(self):
         check_choice("host_io", self.host_io, HOST_IO)
         if isinstance(self.max_graphs, bool) or not isinstance(self.max_graphs, int) or self.max_graphs < 1:
-            raise ConfigError(f"max_graphs: expected a positive integer, got {self.max_graphs!r}")
+            raise OptionError(f"max_graphs: expected a positive integer, got {self.max_graphs!r}")
         for key in ("precapture", "buckets", "background"):
             object.__setattr__(self, key, check_int_list(key, getattr(self, key)))
         if self.buckets is not None:

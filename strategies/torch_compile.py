@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import torch
 
 from strategies.base import Strategy, StrategyContext, register
-from strategies.options import ConfigError, check_choice
+from strategies.options import OptionError, check_choice
 
 MODES = ("reduce-overhead", "default", "max-autotune", "max-autotune-no-cudagraphs")
 # cudagraph trees warm up on the first call at a shape, record on the second and replay from
@@ -28,7 +28,7 @@ class TorchCompileOptions:
     def __post_init__(self):
         check_choice("mode", self.mode, MODES)
         if not isinstance(self.dynamic, bool):
-            raise ConfigError(f"dynamic: expected true or false, got {self.dynamic!r}")
+            raise OptionError(f"dynamic: expected true or false, got {self.dynamic!r}")
 
 
 @register

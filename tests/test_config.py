@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from bench.cli import main
-from bench.config import load_config, parse_config
-from strategies.options import ConfigError
+from bench.config.schema import load_config, parse_config
+from bench.config.errors import ConfigError
 from tests.conftest import tiny_raw
 
 BAD = [

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-from bench.correctness import compare, tolerance
+from bench.measuring.correctness import compare, tolerance
 
 
 def logits_pair(seed=0):
@@ -57,7 +57,7 @@ def test_nan_never_matches():
 
 
 def test_the_unseen_length_probe_uses_the_near_tie_rule(tmp_path):
-    from bench.worker import References
+    from bench.running.worker import References
 
     reference = torch.zeros(50)
     reference[7], reference[9] = 5.2421875, 5.234375  # one fp16 step apart, as measured at 7B

@@ -1,7 +1,7 @@
 """The commit a run records: git's answer, unless the copy was told otherwise."""
 from __future__ import annotations
 
-from bench.environment import git_state
+from bench.running.environment import git_state
 
 
 def test_a_copied_tree_reports_the_commit_it_was_told(monkeypatch):

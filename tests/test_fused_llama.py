@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from bench.config import ModelConfig
-from bench.models import build_model, hf_config
+from bench.config.schema import ModelConfig
+from bench.models.build import build_model, hf_config
 from strategies.fused_llama import FusedLlama, unfusable_reason
 from strategies.last_logits import hf_last_logits
 

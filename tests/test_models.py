@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import torch
 
-from bench.config import ModelConfig
-from bench.models import build_model, check_lengths, hf_config, max_positions, parameter_bytes
-from bench.presets import preset_config
-from strategies.options import ConfigError
+from bench.config.schema import ModelConfig
+from bench.models.build import build_model, check_lengths, hf_config, max_positions, parameter_bytes
+from bench.models.presets import preset_config
+from bench.config.errors import ConfigError
 
 CPU = torch.device("cpu")
 

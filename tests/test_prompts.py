@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from bench.presets import preset_config
-from bench.prompts import make_prompts, pad_token_id, special_token_ids
+from bench.models.presets import preset_config
+from bench.models.prompts import make_prompts, pad_token_id, special_token_ids
 
 
 def test_prompts_have_exact_lengths_are_deterministic_and_avoid_specials():

@@ -4,9 +4,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from bench.presets import preset_config
-from bench.roofline import floor_ms, model_shape
-from bench.summary import build_summary
+from bench.models.presets import preset_config
+from bench.measuring.floor import floor_ms
+from bench.measuring.roofline import model_shape
+from bench.reporting.summary import build_summary
 
 # DESIGN.md, measured on the lent H100: 3.02 TB/s device copy, 752 TFLOP/s fp16 matmul
 H100 = {"copy_bytes_per_s": 3.02e12, "matmul_flops_per_s": 752e12, "dtype": "float16"}

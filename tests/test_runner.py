@@ -12,11 +12,11 @@ import pandas as pd
 import pytest
 import torch
 
-from bench import runner
-from bench.config import parse_config
-from bench.results_io import RunRecord
-from bench.summary import SUMMARY_COLUMNS
-from bench.worker import sweep
+from bench.running import runner
+from bench.config.schema import parse_config
+from bench.reporting.results_io import RunRecord
+from bench.reporting.summary import SUMMARY_COLUMNS
+from bench.running.worker import sweep
 from strategies import REGISTRY
 from strategies.baseline import Baseline
 from tests.conftest import REPO, tiny_raw
@@ -98,7 +98,7 @@ def test_report_regenerates_byte_identical(run_dir, tmp_path):
 
 def test_report_and_the_command_line_do_not_import_models():
     # `python -m bench report`, and a config error, answer without loading transformers (seconds)
-    code = ("import sys, bench.report, bench.cli, strategies; "
+    code = ("import sys, bench.reporting.report, bench.cli, strategies; "
             "assert 'transformers' not in sys.modules, 'loads transformers'")
     subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, timeout=120)
 

@@ -15,10 +15,10 @@ import time
 import pytest
 import torch
 
-from bench.client import GeneratorClient, ServerError, connect_when_ready
-from bench.config import ModelConfig
-from bench.models import build_model, hf_config
-from bench.protocol import receive_message, send_message
+from bench.serving.client import GeneratorClient, ServerError, connect_when_ready
+from bench.config.schema import ModelConfig
+from bench.models.build import build_model, hf_config
+from bench.serving.protocol import receive_message, send_message
 from tests.conftest import REPO, tiny_raw
 
 VOCAB = 1024  # tiny-llama

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bench.stats import stability_warnings, summarize
+from bench.reporting.stats import stability_warnings, summarize
 
 
 def test_summary_matches_numpy():

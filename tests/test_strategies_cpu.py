@@ -4,13 +4,13 @@ from __future__ import annotations
 import pytest
 import torch
 
-from bench.config import ModelConfig
-from bench.correctness import compare
-from bench.measure import last_logits
-from bench.models import build_model, hf_config
-from bench.prompts import make_prompts, pad_token_id
+from bench.config.schema import ModelConfig
+from bench.measuring.correctness import compare
+from bench.measuring.clocks import last_logits
+from bench.models.build import build_model, hf_config
+from bench.models.prompts import make_prompts, pad_token_id
 from strategies import REGISTRY, StrategyContext
-from strategies.options import build_options
+from bench.config.options import build_options
 
 CPU = torch.device("cpu")
 

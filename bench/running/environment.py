@@ -36,7 +36,7 @@ def git_state() -> dict:
     if os.environ.get("TTFT_BENCH_GIT_COMMIT"):
         return {"git_commit": os.environ["TTFT_BENCH_GIT_COMMIT"],
                 "git_dirty": os.environ.get("TTFT_BENCH_GIT_DIRTY") == "1"}
-    repo = str(Path(__file__).resolve().parent.parent)
+    repo = str(Path(__file__).resolve().parent.parent.parent)
     commit = _command(["git", "rev-parse", "HEAD"], cwd=repo)
     # results/ is what runs write, not what they measure: it does not make the code dirty
     status = _command(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!results"], cwd=repo)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 from transformers import PretrainedConfig
 
-from bench.models import text_config
+from bench.models.build import text_config
 
 
 def special_token_ids(config: PretrainedConfig, tokenizer=None) -> set[int]:

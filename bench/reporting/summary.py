@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from bench.roofline import floor_ms
-from bench.stats import stability_warnings, summarize
+from bench.measuring.floor import floor_ms
+from bench.reporting.stats import stability_warnings, summarize
 
 SUMMARY_COLUMNS = [
     "strategy", "prompt_len", "status", "note", "n",

@@ -15,7 +15,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from bench.protocol import (MAX_MESSAGE_BYTES, FramingError, Inference, PeerClosed, ProtocolError, decode,
+from bench.serving.protocol import (MAX_MESSAGE_BYTES, FramingError, Inference, PeerClosed, ProtocolError, decode,
                             parse_request, read_frame, send_message)
 from strategies.base import Strategy
 

@@ -1,5 +1,5 @@
-"""The hardware floor of a first token: max(weight bytes / copy bandwidth, FLOPs / matmul rate),
-with both ceilings measured on the run's GPU (DESIGN.md's definition)."""
+"""The GPU ceilings of the roofline (copy bandwidth, matmul rate), measured on the run's GPU, and a model's shape.
+The floor they give is computed in bench/measuring/floor.py."""
 from __future__ import annotations
 
 import statistics
@@ -58,13 +58,3 @@ def model_shape(config) -> dict:
     return {"params": sum(p.numel() for p in model.parameters()),
             "embedding_params": model.get_input_embeddings().weight.numel(),
             "hidden_size": config.hidden_size, "layers": config.num_hidden_layers}
-
-
-def floor_ms(shape: dict, ceilings: dict, n: int) -> float:
-    """max(bytes of weights read / bandwidth, FLOPs / matmul rate) for an n-token prompt, in ms.
-    Weights read: all but the embedding table (only n of its rows are gathered).
-    FLOPs ~ 2 x non-embedding params x n + 2 x n^2 x hidden x layers (causal attention)."""
-    weights = shape["params"] - shape["embedding_params"]
-    bytes_read = weights * shape["bytes_per_param"]  # the run's dtype, set by the worker
-    flops = 2 * weights * n + 2 * n * n * shape["hidden_size"] * shape["layers"]
-    return 1e3 * max(bytes_read / ceilings["copy_bytes_per_s"], flops / ceilings["matmul_flops_per_s"])

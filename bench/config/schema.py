@@ -15,7 +15,8 @@ import torch
 import yaml
 
 from strategies import REGISTRY
-from strategies.options import ConfigError, build_options, check_keys
+from bench.config.errors import ConfigError
+from bench.config.options import build_options, check_keys
 
 DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32}
 DEVICES = ("auto", "cuda", "cpu")
@@ -39,7 +40,7 @@ class ModelConfig:
         if len(sources) != 1:
             raise ConfigError(f"model: give exactly one of preset, config, name_or_path (got {sources or 'none'})")
         if self.preset is not None:
-            from bench.presets import PRESETS
+            from bench.models.presets import PRESETS
             if self.preset not in PRESETS:
                 raise ConfigError(f"model.preset: unknown preset {self.preset!r}; allowed: {', '.join(PRESETS)}")
         if self.dtype not in DTYPES:

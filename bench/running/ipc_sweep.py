@@ -15,11 +15,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.client import GeneratorClient, connect_when_ready
-from bench.config import BenchConfig
-from bench.measure import timed_loop
-from bench.models import hf_config
-from bench.worker import Emit, References, prompts_for, unseen_prompt
+from bench.serving.client import GeneratorClient, connect_when_ready
+from bench.config.schema import BenchConfig
+from bench.measuring.clocks import timed_loop
+from bench.models.build import hf_config
+from bench.running.worker import Emit, References, prompts_for, unseen_prompt
 
 READY_TIMEOUT_S = 1200  # a 7B inductor compile plus nine captures takes ~2 min; leave room for slower GPUs
 STOP_TIMEOUT_S = 60  # the server finishes its request in flight, then exits

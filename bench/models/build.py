@@ -6,9 +6,9 @@ from pathlib import Path
 import torch
 from transformers import AutoConfig, AutoModelForCausalLM, PretrainedConfig
 
-from bench.config import DTYPES, ModelConfig
-from bench.presets import preset_config
-from strategies.options import ConfigError
+from bench.config.schema import DTYPES, ModelConfig
+from bench.models.presets import preset_config
+from bench.config.errors import ConfigError
 
 POSITION_KEYS = ("max_position_embeddings", "n_positions", "max_sequence_length", "seq_length")
 

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import torch
 
-from bench.config import load_config
-from bench.loading import load_strategy
-from bench.models import check_lengths, hf_config, max_positions, resolve_device, text_config
-from bench.protocol import MAX_MESSAGE_BYTES
-from bench.server import STALL_TIMEOUT_S, GeneratorServer
-from bench.unix_socket import SocketError, bind_private
+from bench.config.schema import load_config
+from bench.running.loading import load_strategy
+from bench.models.build import check_lengths, hf_config, max_positions, resolve_device, text_config
+from bench.serving.protocol import MAX_MESSAGE_BYTES
+from bench.serving.server import STALL_TIMEOUT_S, GeneratorServer
+from bench.serving.unix_socket import SocketError, bind_private
 from strategies import REGISTRY
-from strategies.options import ConfigError
+from bench.config.errors import ConfigError
 
 
 def serve(config_path: str, strategy: str, socket_path: str, max_message: int = MAX_MESSAGE_BYTES,

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 import torch
 from transformers import PretrainedConfig
 
-from bench.config import DTYPES, BenchConfig
-from bench.measure import GB, timed_ms
-from bench.models import build_model, hf_config, parameter_bytes, text_config
-from bench.prompts import pad_token_id
+from bench.config.schema import DTYPES, BenchConfig
+from bench.measuring.clocks import GB, timed_ms
+from bench.models.build import build_model, hf_config, parameter_bytes, text_config
+from bench.models.prompts import pad_token_id
 from strategies import REGISTRY, Strategy, StrategyContext
 
 

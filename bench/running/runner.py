@@ -1,6 +1,6 @@
 """Runs a sweep: each strategy in its own worker process, results recorded as they arrive.
 
-    from bench.runner import run; run(load_config("configs/default.yaml"))
+    from bench.running.runner import run; run(load_config("configs/default.yaml"))
 """
 from __future__ import annotations
 
@@ -15,16 +15,16 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from bench import environment
-from bench.config import BASELINE, BenchConfig
-from bench.report import write_report
-from bench.results_io import RUN_FILE, RunRecord
-from bench.worker import REFERENCE_FILE
-from strategies.options import ConfigError
+from bench.running import environment
+from bench.config.schema import BASELINE, BenchConfig
+from bench.reporting.report import write_report
+from bench.reporting.results_io import RUN_FILE, RunRecord
+from bench.running.worker import REFERENCE_FILE
+from bench.config.errors import ConfigError
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 LOG_TAIL_LINES = 5  # enough of a crashed worker's log to name the problem in the error row
-WORKER_COMMAND = [sys.executable, "-m", "bench.worker"]
+WORKER_COMMAND = [sys.executable, "-m", "bench.running.worker"]
 
 
 def worker_env(cache_dir: str) -> dict:

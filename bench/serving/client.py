@@ -6,7 +6,7 @@ import time
 
 import torch
 
-from bench.protocol import receive_message, send_message
+from bench.serving.protocol import receive_message, send_message
 from strategies.token_ops import pad_or_truncate, script_or_eager
 
 CONNECT_RETRY_S = 0.1  # how often to retry while a starting server has not bound its socket yet

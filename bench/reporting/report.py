@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench.plots import write_plots
-from bench.results_io import SAMPLES_FILE, read_run
-from bench.summary import build_summary
-from bench.tables import report_markdown
+from bench.reporting.plots import write_plots
+from bench.reporting.results_io import SAMPLES_FILE, read_run
+from bench.reporting.summary import build_summary
+from bench.reporting.tables import report_markdown
 
 SUMMARY_FILE = "summary.csv"
 TABLE_FILE = "table.md"

@@ -8,7 +8,7 @@ from typing import Callable, TypeVar
 
 import torch
 
-from bench.correctness import compare
+from bench.measuring.correctness import compare
 from strategies.base import Strategy
 
 GB = 1e9

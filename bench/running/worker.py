@@ -1,4 +1,4 @@
-"""One strategy's sweep, in a process of its own (started by bench.runner, not by hand).
+"""One strategy's sweep, in a process of its own (started by bench.running.runner, not by hand).
 
 Each strategy gets a fresh process, so its compile caches, graphs and memory are gone
 before the next strategy starts. Results go back to the runner as JSON lines on a pipe,
@@ -16,13 +16,13 @@ from typing import Callable
 
 import torch
 
-from bench.config import BASELINE, DTYPES, BenchConfig, parse_config
-from bench.loading import Loaded, error_text, load_strategy, recover
-from bench.correctness import compare
-from bench.measure import GB, last_logits, measure_point, sync, time_request
-from bench.models import hf_config, resolve_device
-from bench.prompts import make_prompts
-from bench.roofline import measure_ceilings, model_shape
+from bench.config.schema import BASELINE, DTYPES, BenchConfig, parse_config
+from bench.running.loading import Loaded, error_text, load_strategy, recover
+from bench.measuring.correctness import compare
+from bench.measuring.clocks import GB, last_logits, measure_point, sync, time_request
+from bench.models.build import hf_config, resolve_device
+from bench.models.prompts import make_prompts
+from bench.measuring.roofline import measure_ceilings, model_shape
 from strategies import REGISTRY
 
 REFERENCE_FILE = "reference.pt"
@@ -164,7 +164,7 @@ def sweep(cfg: BenchConfig, name: str, out_dir: Path, emit: Emit) -> None:
         emit({"event": "roofline", **roofline_facts(cfg, device)})
     refs = References(out_dir, name == BASELINE)
     if cfg.transport == "ipc":
-        from bench.ipc_sweep import measure_over_ipc
+        from bench.running.ipc_sweep import measure_over_ipc
         measure_over_ipc(cfg, name, refs, emit)
         return
     with torch.inference_mode():

@@ -83,7 +83,7 @@ def cmd_serve(args) -> int:
 
 def cmd_strategies(args) -> int:
     from bench.models.build import resolve_device
-    from strategies import REGISTRY
+    from strategies.registry import REGISTRY
 
     device = resolve_device("auto")
     for name, cls in REGISTRY.items():

@@ -6,7 +6,8 @@ import torch
 
 from strategies.base import StrategyContext, register
 from strategies.last_logits import hf_last_logits
-from strategies.rolling_graphs import GraphOptions, GraphStrategy, RollingGraphs
+from strategies.option_types import GraphOptions
+from strategies.rolling_graphs import GraphStrategy, RollingGraphs
 
 
 @register

@@ -23,7 +23,6 @@ import torch
 from strategies.last_logits import LastLogits
 
 WARMUP_CALLS = 3  # DESIGN.md: 2-3 calls on a side stream settle cuBLAS/allocator state before capture
-HOST_IO = ("pinned", "pageable")
 
 
 @dataclass

@@ -4,20 +4,12 @@ by TorchScript after it. The graph's input buffer is the padding: positions past
 keep earlier ids, which causal attention keeps out of the logits."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 
 from strategies.base import StrategyContext, register
-from strategies.jit_forward import JitOptions, JitPieces
-from strategies.rolling_graphs import GraphOptions, GraphStrategy, RollingGraphs
-
-
-@dataclass(frozen=True)
-class HybridOptions(GraphOptions, JitOptions):
-    def __post_init__(self):
-        GraphOptions.__post_init__(self)
-        JitOptions.__post_init__(self)
+from strategies.jit_forward import JitPieces
+from strategies.option_types import HybridOptions
+from strategies.rolling_graphs import GraphStrategy, RollingGraphs
 
 
 @register

@@ -1,37 +1,11 @@
-"""JIT options and the JIT-compiled forward shared by jit-only and jit+cuda."""
+"""The JIT-compiled forward shared by jit-only and jit+cuda."""
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import torch
 
 from strategies.last_logits import LastLogits, last_logits_forward
-from strategies.options import OptionError, check_choice
+from strategies.option_types import JitOptions
 from strategies.token_ops import sample_next_token, script_or_eager
-
-FORWARD_JITS = ("inductor", "none")
-# reduce-overhead and max-autotune bring inductor's own CUDA graphs; these strategies keep
-# graphs out (jit-only) or manage them themselves (jit+cuda)
-COMPILE_MODES = ("default", "max-autotune-no-cudagraphs")
-
-
-@dataclass(frozen=True)
-class JitOptions:
-    forward_jit: str = "inductor"
-    compile_mode: str = "default"
-    # DESIGN.md: dynamic=True compiles once (~100 s for 7B) and then ~20 ms per new length;
-    # dynamic=False pays ~40 s for every length
-    dynamic: bool = True
-    torchscript: bool = True  # TorchScript preprocessing and sampling, as in the design document
-    fuse_projections: bool = False  # q/k/v and gate/up as one matmul each (Llama-family models)
-
-    def __post_init__(self):
-        check_choice("forward_jit", self.forward_jit, FORWARD_JITS)
-        check_choice("compile_mode", self.compile_mode, COMPILE_MODES)
-        for key in ("dynamic", "torchscript", "fuse_projections"):
-            if not isinstance(getattr(self, key), bool):
-                raise OptionError(f"{key}: expected true or false, got {getattr(self, key)!r}")
-
 
 def jit_forward(model: torch.nn.Module, options: JitOptions) -> LastLogits:
     """The first-token forward, compiled by the configured backend (or as is with forward_jit: none)."""

@@ -4,7 +4,8 @@ from __future__ import annotations
 import torch
 
 from strategies.base import Strategy, StrategyContext, register
-from strategies.jit_forward import JitOptions, JitPieces
+from strategies.jit_forward import JitPieces
+from strategies.option_types import JitOptions
 from strategies.token_ops import pad_or_truncate, script_or_eager
 
 

@@ -2,38 +2,16 @@
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
-from typing import Any
 
 import torch
 
 from strategies.base import Strategy, StrategyContext
-from strategies.graph_forward import HOST_IO, CapturedForward, capture_forward, release_forward
+from strategies.graph_forward import CapturedForward, capture_forward, release_forward
 from strategies.graph_manager import GraphManager
 from strategies.last_logits import LastLogits
-from strategies.options import OptionError, check_choice, check_int_list
+from strategies.option_types import GraphOptions
 
 CUDA_REASON = "needs CUDA graphs; torch.cuda.is_available() is False here"
-
-
-@dataclass(frozen=True)
-class GraphOptions:
-    max_graphs: int = 50  # the design document's default LRU size
-    precapture: Any = None  # lengths captured before measuring; None = the run's lengths, [] = none
-    buckets: Any = None  # pad right to the next bucket so fewer graphs serve all lengths; None = one per length
-    background: Any = None  # lengths a worker thread captures ahead of need, after setup
-    # pinned: the graph copies the prompt in and (greedy) the argmax token out; pageable: the
-    # design document's copies and sampling around the replay (see graph_forward.py)
-    host_io: str = "pinned"
-
-    def __post_init__(self):
-        check_choice("host_io", self.host_io, HOST_IO)
-        if isinstance(self.max_graphs, bool) or not isinstance(self.max_graphs, int) or self.max_graphs < 1:
-            raise OptionError(f"max_graphs: expected a positive integer, got {self.max_graphs!r}")
-        for key in ("precapture", "buckets", "background"):
-            object.__setattr__(self, key, check_int_list(key, getattr(self, key)))
-        if self.buckets is not None:
-            object.__setattr__(self, "buckets", tuple(sorted(set(self.buckets))))
 
 
 def graph_unavailable_reason(device: torch.device) -> str | None:

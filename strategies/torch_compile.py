@@ -6,29 +6,15 @@ mode="reduce-overhead", against our manually managed ones.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 
 from strategies.base import Strategy, StrategyContext, register
-from strategies.options import OptionError, check_choice
+from strategies.option_types import TorchCompileOptions
 
-MODES = ("reduce-overhead", "default", "max-autotune", "max-autotune-no-cudagraphs")
 # cudagraph trees warm up on the first call at a shape, record on the second and replay from
 # the third: three calls leave the shape fully prepared before the cold request
 CALLS_TO_PREPARE = 3
 RECOMPILE_MARGIN = 2  # the unseen-length probe's shape, and one to spare
-
-
-@dataclass(frozen=True)
-class TorchCompileOptions:
-    mode: str = "reduce-overhead"
-    dynamic: bool = False  # torch.compile's default for a user who passes nothing: one compile per shape
-
-    def __post_init__(self):
-        check_choice("mode", self.mode, MODES)
-        if not isinstance(self.dynamic, bool):
-            raise OptionError(f"dynamic: expected true or false, got {self.dynamic!r}")
 
 
 @register

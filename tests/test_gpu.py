@@ -7,12 +7,14 @@ from __future__ import annotations
 import pytest
 import torch
 
-from bench.config.schema import DTYPES, ModelConfig
+from bench.config.schema import ModelConfig
+from bench.models.dtypes import TORCH_DTYPES
 from bench.measuring.correctness import compare
 from bench.measuring.clocks import last_logits
 from bench.models.build import build_model, hf_config
 from bench.models.prompts import make_prompts, pad_token_id
-from strategies import REGISTRY, StrategyContext
+from strategies.base import StrategyContext
+from strategies.registry import REGISTRY
 from bench.config.options import build_options
 
 pytestmark = [pytest.mark.cuda,
@@ -28,7 +30,7 @@ def load(preset: str, dtype: str = "float16"):
 
 
 def context(config, lengths, dtype: str = "float16") -> StrategyContext:
-    return StrategyContext(device=torch.device("cuda"), dtype=DTYPES[dtype], lengths=tuple(lengths),
+    return StrategyContext(device=torch.device("cuda"), dtype=TORCH_DTYPES[dtype], lengths=tuple(lengths),
                            vocab_size=config.vocab_size, pad_token_id=pad_token_id(config),
                            sampling_mode="greedy", temperature=0.7)
 

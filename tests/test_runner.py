@@ -17,7 +17,8 @@ from bench.config.schema import parse_config
 from bench.reporting.results_io import RunRecord
 from bench.reporting.summary import SUMMARY_COLUMNS
 from bench.running.worker import sweep
-from strategies import REGISTRY
+from strategies.option_types import OPTION_TYPES
+from strategies.registry import REGISTRY
 from strategies.baseline import Baseline
 from tests.conftest import REPO, tiny_raw
 
@@ -113,6 +114,7 @@ def test_a_strategy_that_raises_at_one_length_gives_an_error_row(monkeypatch, tm
             return super().logits(input_ids)
 
     monkeypatch.setitem(REGISTRY, "flaky", Flaky)
+    monkeypatch.setitem(OPTION_TYPES, "flaky", Flaky.options_type)
     cfg = parse_config(tiny_raw(strategies=["flaky"]))
     events = []
     sweep(cfg, "flaky", tmp_path, events.append)

@@ -9,7 +9,8 @@ from bench.measuring.correctness import compare
 from bench.measuring.clocks import last_logits
 from bench.models.build import build_model, hf_config
 from bench.models.prompts import make_prompts, pad_token_id
-from strategies import REGISTRY, StrategyContext
+from strategies.base import StrategyContext
+from strategies.registry import REGISTRY
 from bench.config.options import build_options
 
 CPU = torch.device("cpu")
@@ -61,3 +62,8 @@ def test_torch_compile_allows_one_compile_per_length(monkeypatch):
     assert torch._dynamo.config.recompile_limit == 14
     assert any("recompile_limit raised from 8 to 14" in note for note in peer.notes)
     peer.close()
+
+
+def test_option_types_name_each_registered_strategys_options():
+    from strategies.option_types import OPTION_TYPES
+    assert {name: cls.options_type for name, cls in REGISTRY.items()} == OPTION_TYPES

@@ -11,14 +11,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import torch
 import yaml
 
-from strategies import REGISTRY
 from bench.config.errors import ConfigError
 from bench.config.options import build_options, check_keys
+from strategies.option_types import OPTION_TYPES
 
-DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32}
+DTYPE_NAMES = ("float16", "bfloat16", "float32")
 DEVICES = ("auto", "cuda", "cpu")
 SAMPLING_MODES = ("greedy", "temperature")
 BASELINE = "baseline"
@@ -43,8 +42,8 @@ class ModelConfig:
             from bench.models.presets import PRESETS
             if self.preset not in PRESETS:
                 raise ConfigError(f"model.preset: unknown preset {self.preset!r}; allowed: {', '.join(PRESETS)}")
-        if self.dtype not in DTYPES:
-            raise ConfigError(f"model.dtype: unknown dtype {self.dtype!r}; allowed: {', '.join(DTYPES)}")
+        if self.dtype not in DTYPE_NAMES:
+            raise ConfigError(f"model.dtype: unknown dtype {self.dtype!r}; allowed: {', '.join(DTYPE_NAMES)}")
         if self.device not in DEVICES:
             raise ConfigError(f"model.device: unknown device {self.device!r}; allowed: {', '.join(DEVICES)}")
         _check_int("model.seed", self.seed, minimum=0)
@@ -152,16 +151,16 @@ def _strategies(raw: Any) -> tuple[StrategySpec, ...]:
             raise ConfigError(f"strategies[{i}]: expected a name or a mapping, got {entry!r}")
         check_keys(f"strategies[{i}]", entry, ["name", "options"])
         name = entry.get("name")
-        if name not in REGISTRY:
-            raise ConfigError(f"strategies[{i}].name: unknown strategy {name!r}; allowed: {', '.join(REGISTRY)}")
-        options = build_options(REGISTRY[name].options_type, entry.get("options") or {}, f"strategies[{i}].options")
+        if name not in OPTION_TYPES:
+            raise ConfigError(f"strategies[{i}].name: unknown strategy {name!r}; allowed: {', '.join(OPTION_TYPES)}")
+        options = build_options(OPTION_TYPES[name], entry.get("options") or {}, f"strategies[{i}].options")
         specs.append(StrategySpec(name, options))
     names = [s.name for s in specs]
     if len(set(names)) != len(names):
         raise ConfigError(f"strategies: each strategy may appear once, got {names}")
     if BASELINE not in names:
         # speed-up and correctness are measured against the baseline, so it always runs first
-        specs.insert(0, StrategySpec(BASELINE, build_options(REGISTRY[BASELINE].options_type, {}, "baseline")))
+        specs.insert(0, StrategySpec(BASELINE, build_options(OPTION_TYPES[BASELINE], {}, "baseline")))
     else:
         specs.sort(key=lambda s: s.name != BASELINE)
     return tuple(specs)

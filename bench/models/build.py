@@ -6,7 +6,8 @@ from pathlib import Path
 import torch
 from transformers import AutoConfig, AutoModelForCausalLM, PretrainedConfig
 
-from bench.config.schema import DTYPES, ModelConfig
+from bench.config.schema import ModelConfig
+from bench.models.dtypes import TORCH_DTYPES
 from bench.models.presets import preset_config
 from bench.config.errors import ConfigError
 
@@ -64,7 +65,7 @@ def resolve_device(name: str) -> torch.device:
 
 def build_model(spec: ModelConfig, config: PretrainedConfig, device: torch.device) -> torch.nn.Module:
     """Random weights straight on the device in the target dtype, or real weights from name_or_path."""
-    dtype = DTYPES[spec.dtype]
+    dtype = TORCH_DTYPES[spec.dtype]
     if spec.name_or_path is not None:
         # no device_map: it needs accelerate, which the tool does not depend on
         model = AutoModelForCausalLM.from_pretrained(

@@ -7,11 +7,13 @@ from dataclasses import dataclass
 import torch
 from transformers import PretrainedConfig
 
-from bench.config.schema import DTYPES, BenchConfig
+from bench.config.schema import BenchConfig
+from bench.models.dtypes import TORCH_DTYPES
 from bench.measuring.clocks import GB, timed_ms
 from bench.models.build import build_model, hf_config, parameter_bytes, text_config
 from bench.models.prompts import pad_token_id
-from strategies import REGISTRY, Strategy, StrategyContext
+from strategies.base import Strategy, StrategyContext
+from strategies.registry import REGISTRY
 
 
 @dataclass
@@ -61,7 +63,7 @@ def load_strategy(cfg: BenchConfig, name: str, device: torch.device) -> Loaded:
     """Build the model, set the strategy up and prepare every length (call under inference_mode)."""
     config = hf_config(cfg.model)
     model, build_ms = timed_ms(lambda: build_model(cfg.model, config, device), device)
-    ctx = StrategyContext(device=device, dtype=DTYPES[cfg.model.dtype], lengths=cfg.prompts.lengths,
+    ctx = StrategyContext(device=device, dtype=TORCH_DTYPES[cfg.model.dtype], lengths=cfg.prompts.lengths,
                           vocab_size=text_config(config).vocab_size, pad_token_id=pad_token_id(config),
                           sampling_mode=cfg.sampling.mode, temperature=float(cfg.sampling.temperature))
     spec = next(s for s in cfg.strategies if s.name == name)

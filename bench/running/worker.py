@@ -16,14 +16,15 @@ from typing import Callable
 
 import torch
 
-from bench.config.schema import BASELINE, DTYPES, BenchConfig, parse_config
+from bench.config.schema import BASELINE, BenchConfig, parse_config
+from bench.models.dtypes import TORCH_DTYPES
 from bench.running.loading import Loaded, error_text, load_strategy, recover
 from bench.measuring.correctness import compare
 from bench.measuring.clocks import GB, last_logits, measure_point, sync, time_request
 from bench.models.build import hf_config, resolve_device
 from bench.models.prompts import make_prompts
 from bench.measuring.roofline import measure_ceilings, model_shape
-from strategies import REGISTRY
+from strategies.registry import REGISTRY
 
 REFERENCE_FILE = "reference.pt"
 
@@ -135,10 +136,10 @@ def measure_in_process(cfg: BenchConfig, loaded: Loaded, refs: References, emit:
 def roofline_facts(cfg: BenchConfig, device: torch.device) -> dict:
     """The GPU's measured ceilings (before any model takes memory) and the model's shape."""
     config = hf_config(cfg.model)
-    shape = {**model_shape(config), "bytes_per_param": DTYPES[cfg.model.dtype].itemsize}
+    shape = {**model_shape(config), "bytes_per_param": TORCH_DTYPES[cfg.model.dtype].itemsize}
     if device.type != "cuda":
         return {"model": shape, "note": "roofline: the ceilings are measured on CUDA GPUs only"}
-    return {"model": shape, "ceilings": measure_ceilings(device, DTYPES[cfg.model.dtype])}
+    return {"model": shape, "ceilings": measure_ceilings(device, TORCH_DTYPES[cfg.model.dtype])}
 
 
 def unseen_prompt(cfg: BenchConfig, config) -> tuple[int, list[int]]:

@@ -12,7 +12,7 @@ from bench.models.build import check_lengths, hf_config, max_positions, resolve_
 from bench.serving.protocol import MAX_MESSAGE_BYTES
 from bench.serving.server import STALL_TIMEOUT_S, GeneratorServer
 from bench.serving.unix_socket import SocketError, bind_private
-from strategies import REGISTRY
+from strategies.registry import REGISTRY
 from bench.config.errors import ConfigError
 
 

@@ -1,0 +1,80 @@
+"""Every strategy's options, as frozen dataclasses that validate themselves, and which strategy
+takes which. Imports no torch: a config is checked before any framework loads."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from strategies.options import NoOptions, OptionError, check_bool, check_choice, check_int_list
+
+HOST_IO = ("pinned", "pageable")
+FORWARD_JITS = ("inductor", "none")
+# reduce-overhead and max-autotune bring inductor's own CUDA graphs; the JIT strategies keep
+# graphs out (jit-only) or manage them themselves (jit+cuda)
+JIT_COMPILE_MODES = ("default", "max-autotune-no-cudagraphs")
+TORCH_COMPILE_MODES = ("reduce-overhead", "default", "max-autotune", "max-autotune-no-cudagraphs")
+
+
+@dataclass(frozen=True)
+class GraphOptions:
+    max_graphs: int = 50  # the design document's default LRU size
+    precapture: Any = None  # lengths captured before measuring; None = the run's lengths, [] = none
+    buckets: Any = None  # pad right to the next bucket so fewer graphs serve all lengths; None = one per length
+    background: Any = None  # lengths a worker thread captures ahead of need, after setup
+    # pinned: the graph copies the prompt in and (greedy) the argmax token out; pageable: the
+    # design document's copies and sampling around the replay (see graph_forward.py)
+    host_io: str = "pinned"
+
+    def __post_init__(self):
+        check_choice("host_io", self.host_io, HOST_IO)
+        if isinstance(self.max_graphs, bool) or not isinstance(self.max_graphs, int) or self.max_graphs < 1:
+            raise OptionError(f"max_graphs: expected a positive integer, got {self.max_graphs!r}")
+        for key in ("precapture", "buckets", "background"):
+            object.__setattr__(self, key, check_int_list(key, getattr(self, key)))
+        if self.buckets is not None:
+            object.__setattr__(self, "buckets", tuple(sorted(set(self.buckets))))
+
+
+@dataclass(frozen=True)
+class JitOptions:
+    forward_jit: str = "inductor"
+    compile_mode: str = "default"
+    # dynamic=True compiles once (~100 s for a 7B model on an H100) and then ~20 ms per new
+    # length; dynamic=False pays ~40 s for every length
+    dynamic: bool = True
+    torchscript: bool = True  # TorchScript preprocessing and sampling, as in the design document
+    fuse_projections: bool = False  # q/k/v and gate/up as one matmul each (Llama-family models)
+
+    def __post_init__(self):
+        check_choice("forward_jit", self.forward_jit, FORWARD_JITS)
+        check_choice("compile_mode", self.compile_mode, JIT_COMPILE_MODES)
+        for key in ("dynamic", "torchscript", "fuse_projections"):
+            check_bool(key, getattr(self, key))
+
+
+@dataclass(frozen=True)
+class HybridOptions(GraphOptions, JitOptions):
+    def __post_init__(self):
+        GraphOptions.__post_init__(self)
+        JitOptions.__post_init__(self)
+
+
+@dataclass(frozen=True)
+class TorchCompileOptions:
+    mode: str = "reduce-overhead"
+    dynamic: bool = False  # torch.compile's default for a user who passes nothing: one compile per shape
+
+    def __post_init__(self):
+        check_choice("mode", self.mode, TORCH_COMPILE_MODES)
+        check_bool("dynamic", self.dynamic)
+
+
+# registry name -> options type; tests/test_strategies_cpu.py checks it against the registry
+OPTION_TYPES: dict[str, type] = {
+    "baseline": NoOptions,
+    "cuda-graph": GraphOptions,
+    "jit-only": JitOptions,
+    "jit+cuda": HybridOptions,
+    "torch-compile": TorchCompileOptions,
+    "hf-generate": NoOptions,
+}

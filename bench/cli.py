@@ -2,7 +2,7 @@
 
     python -m bench run configs/default.yaml [--out DIR] [--strategies a b] [--lengths 10 50] [--repeats N] [--resume]
     python -m bench report results/default        # or: report --all results
-    python -m bench serve --config CONFIG --strategy NAME --socket PATH
+    python -m bench serve --config CONFIG --strategy NAME --socket PATH   # or --job FILE instead of both
     python -m bench strategies
 """
 from __future__ import annotations
@@ -12,33 +12,31 @@ import signal
 import sys
 from pathlib import Path
 
+from bench.config.errors import ConfigError
 from bench.config.schema import load_config, with_overrides
 from bench.serving.protocol import MAX_MESSAGE_BYTES
-from bench.serving.server import STALL_TIMEOUT_S
-from bench.config.errors import ConfigError
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130  # the shell's convention for SIGINT
 
 
 def cmd_run(args) -> int:
-    from bench.models.build import check_lengths, hf_config, resolve_device
+    from bench.running.job import build_job
     from bench.running.runner import run
 
     cfg = load_config(args.config)
     cfg = with_overrides(cfg, args.strategies, args.lengths, args.out, args.repeats)
-    check_lengths(cfg.prompts.lengths, hf_config(cfg.model), cfg.measure.unseen_length)
-    resolve_device(cfg.model.device)
+    job = build_job(cfg)  # every check that needs the model's config, before anything runs
     # `timeout` and job schedulers stop with SIGTERM: keep what was measured, as on Ctrl-C.
     # SIGINT too, explicitly: a shell starts background jobs with SIGINT ignored, and Python keeps that
     signal.signal(signal.SIGTERM, raise_interrupt)
     signal.signal(signal.SIGINT, raise_interrupt)
     try:
-        out_dir = run(cfg, resume=args.resume)
+        summary = run(job, resume=args.resume)
     except KeyboardInterrupt:
-        print(f"\ninterrupted: what was measured is kept in {cfg.out_dir()}", file=sys.stderr)
+        print(f"\ninterrupted: what was measured is kept in {job.run_folder}", file=sys.stderr)
         return EXIT_INTERRUPTED
-    print_summary(out_dir)
+    print_summary(job.run_folder, summary)
     return 0
 
 
@@ -46,12 +44,12 @@ def raise_interrupt(*_) -> None:
     raise KeyboardInterrupt
 
 
-def print_summary(out_dir: Path) -> None:
+def print_summary(out_dir: Path, df) -> None:
+    """The summary's main columns on stdout, its stability warnings on stderr."""
     import pandas as pd
 
-    df = pd.read_csv(out_dir / "summary.csv")
     cols = ["strategy", "prompt_len", "status", "n", "ttft_p50_ms", "ttft_p99_ms", "speedup_vs_baseline",
-            "matches_baseline"]
+            "matches_baseline", "prompts_judged", "prompts_agreed", "near_ties"]
     with pd.option_context("display.width", 160, "display.max_rows", 500):
         print(df[cols].to_string(index=False, float_format=lambda v: f"{v:.2f}"))
     warnings = df[df.note.fillna("").str.contains("unstable")]
@@ -76,9 +74,18 @@ def cmd_report(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from bench.serving.serve_command import serve
+    from bench.serving.serve_command import job_from_config, job_from_file, serve
 
-    return serve(args.config, args.strategy, args.socket, args.max_message, args.stall_timeout)
+    if args.job is not None:
+        job = job_from_file(args.job)
+    elif args.config is None or args.strategy is None:
+        raise ConfigError("serve: give --config and --strategy (or --job)")
+    else:
+        job = job_from_config(args.config, args.strategy)
+    options = {"max_message": args.max_message}
+    if args.stall_timeout is not None:
+        options["stall_timeout"] = args.stall_timeout
+    return serve(job, args.socket, **options)
 
 
 def cmd_strategies(args) -> int:
@@ -111,12 +118,13 @@ def parser() -> argparse.ArgumentParser:
     rep.add_argument("--all", action="store_true", help="DIR holds run folders: rebuild each")
     rep.set_defaults(func=cmd_report)
     sv = sub.add_parser("serve", help="serve one strategy over a Unix socket (the design document's generator)")
-    sv.add_argument("--config", required=True)
-    sv.add_argument("--strategy", required=True)
+    sv.add_argument("--config")
+    sv.add_argument("--strategy")
+    sv.add_argument("--job", help="a job record file (what the ipc transport passes) instead of --config/--strategy")
     sv.add_argument("--socket", required=True, help="socket path, in a directory only you can enter")
     sv.add_argument("--max-message", type=int, default=MAX_MESSAGE_BYTES, help="largest request in bytes")
-    sv.add_argument("--stall-timeout", type=float, default=STALL_TIMEOUT_S,
-                    help="seconds a started message may stall before its connection is closed")
+    sv.add_argument("--stall-timeout", type=float,  # default: the server's STALL_TIMEOUT_S (torch-free parsing)
+                    help="seconds a started message may stall before its connection is closed (default 10)")
     sv.set_defaults(func=cmd_serve)
     s = sub.add_parser("strategies", help="list registered strategies and whether they run here")
     s.set_defaults(func=cmd_strategies)

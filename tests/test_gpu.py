@@ -10,7 +10,7 @@ import torch
 from bench.config.schema import ModelConfig
 from bench.models.dtypes import TORCH_DTYPES
 from bench.measuring.correctness import compare
-from bench.measuring.clocks import last_logits
+from bench.measuring.logits import last_logits
 from bench.models.build import build_model, hf_config
 from bench.models.prompts import make_prompts, pad_token_id
 from strategies.base import StrategyContext

@@ -14,13 +14,14 @@ from typing import Any
 import yaml
 
 from bench.config.errors import ConfigError
+from bench.config.names import BASELINE
 from bench.config.options import build_options, check_keys
 from strategies.option_types import OPTION_TYPES
 
 DTYPE_NAMES = ("float16", "bfloat16", "float32")
 DEVICES = ("auto", "cuda", "cpu")
 SAMPLING_MODES = ("greedy", "temperature")
-BASELINE = "baseline"
+MAX_PROMPTS_PER_LENGTH = 64  # each prompt's reference logits are kept on disk; 64 bounds that file
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,10 @@ class PromptConfig:
     lengths: tuple[int, ...] = (10, 50, 100, 150, 200, 250, 300, 350, 400)  # the design document's lengths
     seed: int = 0
     text: str | None = None  # if set, prompts are this text's tokens, repeated to each length
+    # distinct prompts judged per length, and rotated through by the timed requests, so neither a
+    # lucky prompt nor a cache keyed on one input can pass the check; 8 judges a point in well
+    # under a second at 7B and keeps the baseline's reference file small (8 x vocab fp32 per length)
+    per_length: int = 8
 
     def __post_init__(self):
         if not isinstance(self.lengths, (list, tuple)) or not self.lengths:
@@ -64,6 +69,9 @@ class PromptConfig:
             raise ConfigError(f"prompts.lengths: duplicate lengths in {list(self.lengths)}")
         object.__setattr__(self, "lengths", tuple(self.lengths))
         _check_int("prompts.seed", self.seed, minimum=0)
+        _check_int("prompts.per_length", self.per_length, minimum=1)
+        if self.per_length > MAX_PROMPTS_PER_LENGTH:
+            raise ConfigError(f"prompts.per_length: expected at most {MAX_PROMPTS_PER_LENGTH}, got {self.per_length!r}")
         if self.text is not None and (not isinstance(self.text, str) or not self.text.strip()):
             raise ConfigError("prompts.text: expected a non-empty string")
 

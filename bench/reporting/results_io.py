@@ -13,11 +13,16 @@ import os
 from pathlib import Path
 from typing import Iterable
 
+from bench.reporting.records import PointRecord, StrategyRecord
+
 # Bump with a comment saying why whenever a field changes meaning.
 # 1: first format.
 # 2: samples.csv gains server_ttft_ns (the server's TTFT of each request with transport: ipc).
-FORMAT_VERSION = 2
-READABLE_VERSIONS = (1, 2)  # a v1 folder simply has no server column
+# 3: a point is judged on several prompts: points gain prompts_judged, prompts_agreed, near_ties,
+#    and max_abs_logit_diff is the worst over those prompts; strategies gain unseen_near_tie.
+#    Versions 1 and 2 judged one prompt per point; records.upgrade_point says so when reading them.
+FORMAT_VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)  # a v1 folder simply has no server column
 RUN_FILE = "run.json"
 SAMPLES_FILE = "samples.csv"
 SAMPLE_COLUMNS = ["strategy", "prompt_len", "request", "ttft_ns", "server_ttft_ns"]
@@ -70,18 +75,19 @@ class RunRecord:
         self.save()
 
     def set_strategy(self, name: str, **fields) -> None:
-        self.data["strategies"].setdefault(name, {}).update(fields)
+        """Set fields of a strategy's record (a StrategyRecord's; an unknown field is an error)."""
+        record = StrategyRecord.from_dict(self.data["strategies"].get(name, {})).merged(fields)
+        self.data["strategies"][name] = record.stored()
         self.save()
 
-    def add_point(self, strategy: str, point: dict) -> None:
+    def add_point(self, strategy: str, point: PointRecord) -> None:
         """Append the point's samples to samples.csv and its record to run.json."""
-        samples = point.pop("samples_ns", None) or []
-        server = point.pop("server_samples_ns", None) or [""] * len(samples)
+        server = point.server_samples_ns or [""] * len(point.samples_ns)
         with open(self.out_dir / SAMPLES_FILE, "a", newline="") as f:
             writer = csv.writer(f)
-            for i, (ns, server_ns) in enumerate(zip(samples, server)):
-                writer.writerow([strategy, point["prompt_len"], i, ns, server_ns])
-        self.data["points"].append({"strategy": strategy, **point})
+            for i, (ns, server_ns) in enumerate(zip(point.samples_ns, server)):
+                writer.writerow([strategy, point.prompt_len, i, ns, server_ns])
+        self.data["points"].append({"strategy": strategy, **point.stored()})
         self.save()
 
     @classmethod

@@ -3,32 +3,25 @@ from __future__ import annotations
 
 import pandas as pd
 
+from bench.config.names import BASELINE
 from bench.measuring.floor import floor_ms
+from bench.reporting.columns import POINT_COLUMNS, STRATEGY_COLUMNS, SUMMARY_COLUMNS
+from bench.reporting.records import PointRecord, StrategyRecord
 from bench.reporting.stats import stability_warnings, summarize
 
-SUMMARY_COLUMNS = [
-    "strategy", "prompt_len", "status", "note", "n",
-    "ttft_mean_ms", "ttft_p50_ms", "ttft_p90_ms", "ttft_p99_ms", "ttft_min_ms", "ttft_max_ms", "ttft_std_ms",
-    "cold_ttft_ms", "jit_compile_ms", "graph_capture_ms", "setup_ms",
-    "mem_weights_gb", "mem_peak_gb", "mem_reserved_gb", "mem_graphs_gb",
-    "speedup_vs_baseline", "matches_baseline", "max_abs_logit_diff",
-    "server_ttft_p50_ms", "ipc_overhead_ms",  # transport: ipc only; overhead = client p50 - server p50
-    "floor_ms", "efficiency",  # roofline floor (GPU runs) and floor / TTFT p50
-]
-COPIED = ["cold_ttft_ms", "jit_compile_ms", "graph_capture_ms", "mem_weights_gb", "mem_peak_gb",
-          "mem_reserved_gb", "mem_graphs_gb", "matches_baseline", "max_abs_logit_diff"]
-BASELINE = "baseline"
+__all__ = ["SUMMARY_COLUMNS", "build_summary", "summary_row"]
 
 
-def summary_row(point: dict, strategy_info: dict, samples_ns, server_ns) -> dict:
-    row = {"strategy": point["strategy"], "prompt_len": point["prompt_len"], "status": point["status"]}
-    notes = [point.get("note") or ""]
-    if point["status"] == "ok":
+def summary_row(strategy: str, point: PointRecord, info: StrategyRecord, samples_ns, server_ns) -> dict:
+    """One row of the summary from a point, its strategy's record and its samples."""
+    row = {"strategy": strategy, "prompt_len": point.prompt_len, "status": point.status}
+    notes = [point.note or ""]
+    if point.status == "ok":
         s = summarize([ns / 1e6 for ns in samples_ns])
         row.update(n=s.n, ttft_mean_ms=s.mean, ttft_p50_ms=s.p50, ttft_p90_ms=s.p90, ttft_p99_ms=s.p99,
                    ttft_min_ms=s.min, ttft_max_ms=s.max, ttft_std_ms=s.std)
-        row.update({key: point.get(key) for key in COPIED})
-        row["setup_ms"] = strategy_info.get("setup_ms")
+        row.update({key: getattr(point, key) for key in POINT_COLUMNS})
+        row.update({key: getattr(info, key) for key in STRATEGY_COLUMNS})
         if server_ns:
             row["server_ttft_p50_ms"] = summarize([ns / 1e6 for ns in server_ns]).p50
             row["ipc_overhead_ms"] = s.p50 - row["server_ttft_p50_ms"]
@@ -42,19 +35,22 @@ def build_summary(run: dict, samples: pd.DataFrame) -> pd.DataFrame:
     if "server_ttft_ns" not in samples:
         samples = samples.assign(server_ttft_ns=float("nan"))  # format v1
     groups = {key: g for key, g in samples.groupby(["strategy", "prompt_len"])}
+    infos = {name: StrategyRecord.from_dict(s) for name, s in run["strategies"].items()}
     rows = []
     for p in run["points"]:
         g = groups.get((p["strategy"], p["prompt_len"]))
         client = [] if g is None else g["ttft_ns"].tolist()
         server = [] if g is None else g["server_ttft_ns"].dropna().tolist()
-        rows.append(summary_row(p, run["strategies"].get(p["strategy"], {}), client, server))
+        rows.append(summary_row(p["strategy"], PointRecord.from_dict(p), infos.get(p["strategy"], StrategyRecord()),
+                                client, server))
     df = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
     order = list(dict.fromkeys(p["strategy"] for p in run["points"]))
     df["_order"] = df["strategy"].map(order.index)
     df = df.sort_values(["_order", "prompt_len"], kind="stable").drop(columns="_order").reset_index(drop=True)
     base = df[(df.strategy == BASELINE) & (df.status == "ok")].set_index("prompt_len")["ttft_p50_ms"]
     df["speedup_vs_baseline"] = df["prompt_len"].map(base) / df["ttft_p50_ms"]
-    df["n"] = df["n"].astype("Int64")
+    for count in ("n", "prompts_judged", "prompts_agreed", "near_ties"):
+        df[count] = df[count].astype("Int64")
     roofline = run.get("roofline", {})
     if "ceilings" in roofline:
         floors = {n: floor_ms(roofline["model"], roofline["ceilings"], n) for n in df.prompt_len.unique()}

@@ -5,6 +5,9 @@ import math
 
 import pandas as pd
 
+from bench.reporting.columns import label
+from bench.reporting.records import StrategyRecord
+
 
 def fmt(value, digits: int = 2) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
@@ -18,43 +21,67 @@ def markdown_table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+def agreement(judged, agreed, near_ties) -> str:
+    """'8/8', '8/8 (1 near tie)', or '-' where no prompt was judged."""
+    if judged is None or judged is pd.NA or (isinstance(judged, float) and math.isnan(judged)):
+        return "-"
+    text = f"{agreed}/{judged}"
+    return text + (f" ({near_ties} near tie{'s' if near_ties > 1 else ''})" if near_ties else "")
+
+
 def strategy_table(df: pd.DataFrame) -> str:
     """Prompt Length | TTFT (ms) | P99 (ms) | JIT Compile (ms) | Graph Capture (ms) | Memory (GB), + Average."""
-    header = ["Prompt Length", "TTFT (ms)", "P99 (ms)", "JIT Compile (ms)", "Graph Capture (ms)", "Memory (GB)",
-              "Floor (ms)", "Efficiency"]
     columns = [("ttft_p50_ms", 2), ("ttft_p99_ms", 2), ("jit_compile_ms", 1), ("graph_capture_ms", 1),
                ("mem_peak_gb", 2), ("floor_ms", 2), ("efficiency", 2)]
+    header = [label("prompt_len")] + [label(c) for c, _ in columns] + [label("prompts_judged")]
     rows = []
     for r in df.itertuples():
         if r.status != "ok":
-            rows.append([f"{r.prompt_len} tokens", f"{r.status}: {r.note}"] + [""] * (len(columns) - 1))
+            rows.append([f"{r.prompt_len} tokens", f"{r.status}: {r.note}"] + [""] * len(columns))
             continue
-        rows.append([f"{r.prompt_len} tokens"] + [fmt(getattr(r, c), d) for c, d in columns])
+        rows.append([f"{r.prompt_len} tokens"] + [fmt(getattr(r, c), d) for c, d in columns]
+                    + [agreement(r.prompts_judged, r.prompts_agreed, r.near_ties)])
     ok = df[df.status == "ok"]
     if len(ok):
         mean = ok[[c for c, _ in columns]].mean()
-        rows.append(["**Average**"] + [f"**{fmt(mean[c], d)}**" for c, d in columns])
+        rows.append(["**Average**"] + [f"**{fmt(mean[c], d)}**" for c, d in columns] + [""])
     return markdown_table(header, rows)
+
+
+def same_token(info: StrategyRecord) -> str:
+    """The cold-start table's verdict: a near tie is said as such, never as a plain yes."""
+    if info.unseen_matches_baseline is None:
+        return "-"
+    if not info.unseen_matches_baseline:
+        return "NO"
+    return "near tie" if info.unseen_near_tie else "yes"
 
 
 def cold_start_table(run: dict) -> str:
     """Per strategy: setup, time from process start until every length is ready, an unseen length's TTFT."""
     rows = []
-    for name, s in run["strategies"].items():
-        if s.get("status") != "ok":
+    for name, raw in run["strategies"].items():
+        s = StrategyRecord.from_dict(raw)
+        if s.status != "ok":
             continue
-        same = s.get("unseen_matches_baseline")
-        rows.append([name, fmt(s.get("setup_ms"), 1), fmt(s.get("ready_s"), 1), str(s.get("unseen_len", "-")),
-                     fmt(s.get("unseen_ttft_ms"), 1) if "unseen_ttft_ms" in s else s.get("unseen_note", "-"),
-                     "-" if same is None else ("yes" if same else "NO")])
+        rows.append([name, fmt(s.setup_ms, 1), fmt(s.ready_s, 1), "-" if s.unseen_len is None else str(s.unseen_len),
+                     fmt(s.unseen_ttft_ms, 1) if s.unseen_ttft_ms is not None else s.unseen_note or "-",
+                     same_token(s)])
     return markdown_table(["Strategy", "Setup (ms)", "Ready (s)", "Unseen length", "Unseen-length TTFT (ms)",
                            "Same token as baseline"], rows)
+
+
+def correctness_mark(r) -> str:
+    """'' when every prompt agreed exactly, ' (near tie)' when a near tie was accepted, else a mismatch."""
+    if not (r.matches_baseline is True or r.matches_baseline == 1):
+        return " ✗ MISMATCH"
+    return " (near tie)" if r.near_ties is not pd.NA and r.near_ties else ""
 
 
 def comparison_table(df: pd.DataFrame) -> str:
     """Median TTFT per strategy and length, with the speed-up over baseline and the correctness mark."""
     strategies = list(dict.fromkeys(df.strategy))
-    header = ["Prompt Length"] + strategies
+    header = [label("prompt_len")] + strategies
     rows = []
     for n in sorted(df.prompt_len.unique()):
         row = [str(n)]
@@ -67,8 +94,7 @@ def comparison_table(df: pd.DataFrame) -> str:
             if r.status != "ok":
                 row.append(r.status)
                 continue
-            mark = "" if r.matches_baseline is True or r.matches_baseline == 1 else " ✗ MISMATCH"
-            row.append(f"{fmt(r.ttft_p50_ms)} (×{fmt(r.speedup_vs_baseline)}){mark}")
+            row.append(f"{fmt(r.ttft_p50_ms)} (×{fmt(r.speedup_vs_baseline)}){correctness_mark(r)}")
         rows.append(row)
     return markdown_table(header, rows)
 

@@ -7,11 +7,10 @@ from dataclasses import dataclass
 import torch
 from transformers import PretrainedConfig
 
-from bench.config.schema import BenchConfig
-from bench.models.dtypes import TORCH_DTYPES
 from bench.measuring.clocks import GB, timed_ms
-from bench.models.build import build_model, hf_config, parameter_bytes, text_config
-from bench.models.prompts import pad_token_id
+from bench.models.build import build_model, hf_config, parameter_bytes
+from bench.models.dtypes import TORCH_DTYPES
+from bench.running.job import Job
 from strategies.base import Strategy, StrategyContext
 from strategies.registry import REGISTRY
 
@@ -59,15 +58,16 @@ def prepare_all(strategy: Strategy, lengths, device: torch.device) -> dict[int, 
     return prepared
 
 
-def load_strategy(cfg: BenchConfig, name: str, device: torch.device) -> Loaded:
+def load_strategy(job: Job) -> Loaded:
     """Build the model, set the strategy up and prepare every length (call under inference_mode)."""
-    config = hf_config(cfg.model)
+    cfg, device = job.config, torch.device(job.device)
+    config = hf_config(cfg.model)  # the architecture, to build the model from (no weights read)
     model, build_ms = timed_ms(lambda: build_model(cfg.model, config, device), device)
     ctx = StrategyContext(device=device, dtype=TORCH_DTYPES[cfg.model.dtype], lengths=cfg.prompts.lengths,
-                          vocab_size=text_config(config).vocab_size, pad_token_id=pad_token_id(config),
+                          vocab_size=job.model.vocab_size, pad_token_id=job.model.pad_token_id,
                           sampling_mode=cfg.sampling.mode, temperature=float(cfg.sampling.temperature))
-    spec = next(s for s in cfg.strategies if s.name == name)
-    strategy = REGISTRY[name](spec.options)
+    spec = next(s for s in cfg.strategies if s.name == job.strategy)
+    strategy = REGISTRY[job.strategy](spec.options)
     _, setup_ms = timed_ms(lambda: strategy.setup(model, ctx), device)
     prepared = prepare_all(strategy, cfg.prompts.lengths, device)
     return Loaded(strategy, config, ctx, build_ms, setup_ms, parameter_bytes(model) / GB, prepared)

@@ -1,6 +1,6 @@
 """Runs a sweep: each strategy in its own worker process, results recorded as they arrive.
 
-    from bench.running.runner import run; run(load_config("configs/default.yaml"))
+    from bench.running.runner import run; run(build_job(load_config("configs/default.yaml")))
 """
 from __future__ import annotations
 
@@ -13,14 +13,17 @@ import tempfile
 import time
 from pathlib import Path
 
+import pandas as pd
 from tqdm import tqdm
 
-from bench.running import environment
-from bench.config.schema import BASELINE, BenchConfig
+from bench.config.errors import ConfigError
+from bench.config.names import BASELINE
+from bench.reporting.records import PointRecord
 from bench.reporting.report import write_report
 from bench.reporting.results_io import RUN_FILE, RunRecord
-from bench.running.worker import REFERENCE_FILE
-from bench.config.errors import ConfigError
+from bench.running import environment
+from bench.running.job import Job
+from bench.running.references import discard_references, has_references
 
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 LOG_TAIL_LINES = 5  # enough of a crashed worker's log to name the problem in the error row
@@ -59,24 +62,25 @@ def record_event(record: RunRecord, name: str, event: dict, started: float, prog
     elif kind == "fatal":
         return event["note"]
     else:
-        record.add_point(name, event)
+        record.add_point(name, PointRecord.from_dict(event))
         progress.update(1)
     return None
 
 
-def run_strategy(cfg: BenchConfig, name: str, record: RunRecord, progress: tqdm) -> None:
-    """Start the worker for one strategy and record its events until it exits."""
+def run_strategy(job: Job, record: RunRecord, progress: tqdm) -> None:
+    """Start the worker for the job's strategy and record its events until it exits."""
+    name = job.strategy
     log_path = record.out_dir / "logs" / f"{name}.log"
     log_path.parent.mkdir(exist_ok=True)
     read_fd, write_fd = os.pipe()
-    job = {"config": cfg.raw, "strategy": name, "out_dir": str(record.out_dir), "result_fd": write_fd}
+    message = {"job": job.to_dict(), "result_fd": write_fd}
     with tempfile.TemporaryDirectory(prefix="ttft-bench-cache-") as cache, open(log_path, "w") as log:
         started = time.time()  # process start, for the ready time
         proc = subprocess.Popen(WORKER_COMMAND, stdin=subprocess.PIPE, stdout=log,
                                 stderr=subprocess.STDOUT, pass_fds=(write_fd,), env=worker_env(cache),
                                 cwd=REPO_ROOT, text=True)
         os.close(write_fd)
-        proc.stdin.write(json.dumps(job))
+        proc.stdin.write(json.dumps(message))
         proc.stdin.close()
         fatal = None
         try:
@@ -90,38 +94,38 @@ def run_strategy(cfg: BenchConfig, name: str, record: RunRecord, progress: tqdm)
     if code != 0 or fatal:
         reason = fatal or f"worker exited with code {code}: {log_tail(log_path)}"
         record.set_strategy(name, status="error", note=reason)
-        for n in cfg.prompts.lengths:
+        for n in job.config.prompts.lengths:
             if not record.has_point(name, n):
-                record.add_point(name, {"prompt_len": n, "status": "error", "note": reason})
+                record.add_point(name, PointRecord(prompt_len=n, status="error", note=reason))
                 progress.update(1)
 
 
-def open_record(cfg: BenchConfig, env: dict, resume: bool) -> tuple[RunRecord, set[str]]:
+def open_record(job: Job, env: dict, resume: bool) -> tuple[RunRecord, set[str]]:
     """A new run record, or with `resume` the interrupted one in the run folder and the
     strategies it finished. The baseline's reference file must be there to keep anything."""
-    out_dir = cfg.out_dir()
+    cfg, out_dir = job.config, job.run_folder
     if resume and (out_dir / RUN_FILE).exists():
         try:
             record, kept = RunRecord.reopen(out_dir, cfg.raw, env, cfg.prompts.lengths)
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
-        if BASELINE in kept and (out_dir / REFERENCE_FILE).exists():
+        if BASELINE in kept and has_references(out_dir):
             return record, kept
         print(f"resume: {out_dir} has no finished baseline with its reference; measuring everything",
               file=sys.stderr)
     elif resume:
         print(f"resume: {out_dir} holds no run yet; starting one", file=sys.stderr)
-    (out_dir / REFERENCE_FILE).unlink(missing_ok=True)  # a stale reference must never judge this run
+    discard_references(out_dir)
     shutil.rmtree(out_dir / "logs", ignore_errors=True)
     return RunRecord.start(out_dir, cfg.name, cfg.raw, env), set()
 
 
-def run(cfg: BenchConfig, resume: bool = False) -> Path:
-    """Measure every strategy of `cfg`; write results/<name>/ and its report. Returns the folder.
+def run(job: Job, resume: bool = False) -> pd.DataFrame:
+    """Measure every strategy of the job's config; write its run folder and report. Returns the summary.
     resume: keep the strategies an interrupted run in that folder finished, measure the rest."""
     env = environment.collect()  # before this run touches anything
-    out_dir = cfg.out_dir()
-    record, kept = open_record(cfg, env, resume)
+    cfg, out_dir = job.config, job.run_folder
+    record, kept = open_record(job, env, resume)
     total = len(cfg.strategies) * len(cfg.prompts.lengths)
     status = "complete"
     with tqdm(total=total, desc=cfg.name, unit="point") as progress:
@@ -131,11 +135,11 @@ def run(cfg: BenchConfig, resume: bool = False) -> Path:
                     progress.update(len(cfg.prompts.lengths))
                     continue
                 progress.set_postfix_str(spec.name)
-                run_strategy(cfg, spec.name, record, progress)
+                run_strategy(job.for_strategy(spec.name), record, progress)
         except KeyboardInterrupt:
             status = "interrupted"
     record.finish(status)
-    write_report(out_dir)
+    summary = write_report(out_dir)
     if status == "interrupted":
         raise KeyboardInterrupt
-    return out_dir
+    return summary

@@ -1,33 +1,48 @@
-"""`python -m bench serve`: start a generator server for one strategy of a config."""
+"""`python -m bench serve`: start a generator server for one strategy of a config.
+
+    python -m bench serve --config configs/default.yaml --strategy baseline --socket /tmp/ttft/s.sock
+    python -m bench serve --job JOB.json --socket PATH   # a job record written by the ipc target
+"""
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 import torch
 
+from bench.config.errors import ConfigError
 from bench.config.schema import load_config
-from bench.running.loading import load_strategy
-from bench.models.build import check_lengths, hf_config, max_positions, resolve_device, text_config
+from bench.running.job import Job, build_job
+from bench.running.loading import error_text, load_strategy
 from bench.serving.protocol import MAX_MESSAGE_BYTES
 from bench.serving.server import STALL_TIMEOUT_S, GeneratorServer
 from bench.serving.unix_socket import SocketError, bind_private
 from strategies.registry import REGISTRY
-from bench.config.errors import ConfigError
 
 
-def serve(config_path: str, strategy: str, socket_path: str, max_message: int = MAX_MESSAGE_BYTES,
-          stall_timeout: float = STALL_TIMEOUT_S) -> int:
-    """Load, prepare, serve until SIGTERM/SIGINT. Config and socket problems raise ConfigError."""
+def job_from_config(config_path: str, strategy: str) -> Job:
+    """Validate a config and one of its strategies into a job record, as `run` does."""
     cfg = load_config(config_path)
     if strategy not in cfg.strategy_names():
         raise ConfigError(f"--strategy: {strategy!r} is not in {config_path}; allowed: {', '.join(cfg.strategy_names())}")
-    config = hf_config(cfg.model)
-    check_lengths(cfg.prompts.lengths, config, cfg.measure.unseen_length)
-    device = resolve_device(cfg.model.device)
-    reason = REGISTRY[strategy].unavailable_reason(device)
+    return build_job(cfg, strategy)
+
+
+def job_from_file(path: str) -> Job:
+    """A job record written by the ipc target (trusted: validated by the process that wrote it)."""
+    try:
+        return Job.from_dict(json.loads(Path(path).read_text()))
+    except (OSError, ValueError, KeyError) as exc:
+        raise ConfigError(f"--job: cannot read a job record from {path} ({exc})") from None
+
+
+def serve(job: Job, socket_path: str, max_message: int = MAX_MESSAGE_BYTES,
+          stall_timeout: float = STALL_TIMEOUT_S) -> int:
+    """Load, prepare, serve until SIGTERM/SIGINT. Socket problems raise ConfigError."""
+    reason = REGISTRY[job.strategy].unavailable_reason(torch.device(job.device))
     if reason:
-        raise ConfigError(f"--strategy: {strategy} cannot run here: {reason}")
+        raise ConfigError(f"--strategy: {job.strategy} cannot run here: {reason}")
     try:
         listener = bind_private(Path(socket_path))
     except (SocketError, OSError) as exc:
@@ -36,7 +51,7 @@ def serve(config_path: str, strategy: str, socket_path: str, max_message: int = 
     server.install_signal_handlers()  # a stop during the load still removes the socket file
     try:
         with torch.inference_mode():
-            serve_prepared(server, cfg, strategy, device, config)
+            serve_prepared(server, job)
     finally:  # after the request in flight, or a failed load: the socket file goes last
         listener.close()
         Path(socket_path).unlink(missing_ok=True)
@@ -44,13 +59,15 @@ def serve(config_path: str, strategy: str, socket_path: str, max_message: int = 
     return 0
 
 
-def serve_prepared(server: GeneratorServer, cfg, strategy: str, device, config) -> None:
+def serve_prepared(server: GeneratorServer, job: Job) -> None:
     """Load and prepare the strategy, then serve until stopped."""
-    loaded = load_strategy(cfg, strategy, device)
-    prepare = {str(n): list(p) if isinstance(p, tuple) else {"error": str(p)} for n, p in loaded.prepared.items()}
-    server.attach(loaded.strategy, text_config(config).vocab_size, max_positions(config),
-                  (cfg.sampling.mode, float(cfg.sampling.temperature)),
-                  {**loaded.facts(), "prepare": prepare, "device": str(device)})
-    print(f"serving {strategy}", file=sys.stderr, flush=True)
+    loaded = load_strategy(job)
+    prepare = {str(n): list(p) if isinstance(p, tuple) else {"error": error_text(p)}
+               for n, p in loaded.prepared.items()}
+    sampling = job.config.sampling
+    server.attach(loaded.strategy, job.model.vocab_size, job.model.max_positions,
+                  (sampling.mode, float(sampling.temperature)),
+                  {**loaded.facts(), "prepare": prepare, "device": job.device})
+    print(f"serving {job.strategy}", file=sys.stderr, flush=True)
     server.serve_forever()
     loaded.strategy.close()

@@ -1,0 +1,3 @@
+"""Names shared by the config, the runner and the report (torch-free, strategy-free)."""
+
+BASELINE = "baseline"  # the strategy every other one is timed and judged against

@@ -1,0 +1,96 @@
+"""The job record: what a worker or a generator server is asked to run, validated once by the parent.
+
+    job = build_job(cfg)                      # config checks, device, model facts, prompts: once
+    worker_job = job.for_strategy("jit-only")
+    Job.from_dict(json.loads(json.dumps(worker_job.to_dict())))  # across a process boundary
+
+The receiving process trusts the record: it resolves no device, reads no tokenizer and checks
+no lengths. Only the config's typed form is rebuilt from its raw mapping by parse_config (a pure
+function: no file, no model), because the strategies' option dataclasses do not travel as JSON.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.config.names import BASELINE
+from bench.config.schema import BenchConfig, parse_config
+
+
+@dataclass(frozen=True)
+class ModelFacts:
+    """What the harness needs to know of the model without building it."""
+    vocab_size: int
+    max_positions: int | None
+    pad_token_id: int
+
+
+@dataclass(frozen=True)
+class Job:
+    config: BenchConfig
+    strategy: str
+    run_folder: Path
+    device: str  # resolved: "cuda" or "cpu", never "auto"
+    model: ModelFacts
+    prompts: dict[int, tuple[tuple[int, ...], ...]]  # per length, its distinct prompts (prompt 0 first)
+    unseen_len: int  # the cold-start probe's length: one nobody prepares
+    unseen_prompt: tuple[int, ...]
+
+    @property
+    def is_baseline(self) -> bool:
+        return self.strategy == BASELINE
+
+    def for_strategy(self, name: str) -> "Job":
+        """The same job for another strategy of the config."""
+        return dataclasses.replace(self, strategy=name)
+
+    def to_dict(self) -> dict:
+        """A JSON-ready mapping; Job.from_dict reverses it."""
+        return {"config": self.config.raw, "out_override": self.config.out_override, "strategy": self.strategy,
+                "run_folder": str(self.run_folder), "device": self.device, "model": dataclasses.asdict(self.model),
+                "prompts": {str(n): [list(p) for p in ps] for n, ps in self.prompts.items()},
+                "unseen_len": self.unseen_len, "unseen_prompt": list(self.unseen_prompt)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Job":
+        config = dataclasses.replace(parse_config(data["config"]), out_override=data["out_override"])
+        return cls(config=config, strategy=data["strategy"], run_folder=Path(data["run_folder"]),
+                   device=data["device"], model=ModelFacts(**data["model"]),
+                   prompts={int(n): tuple(tuple(p) for p in ps) for n, ps in data["prompts"].items()},
+                   unseen_len=data["unseen_len"], unseen_prompt=tuple(data["unseen_prompt"]))
+
+
+def unseen_length(cfg: BenchConfig) -> int:
+    """The configured probe length, or one between the two shortest that no sweep length takes."""
+    n = cfg.measure.unseen_length
+    if n is not None:
+        return n
+    lengths = sorted(cfg.prompts.lengths)
+    n = (lengths[0] + lengths[1]) // 2 if len(lengths) > 1 else lengths[0] + 1
+    while n in lengths:
+        n += 1
+    return n
+
+
+def build_job(cfg: BenchConfig, strategy: str = BASELINE) -> Job:
+    """Validate what the config alone cannot (lengths against the model, the device) and fix the
+    prompts, once for the whole run. Raises ConfigError with a one-line message."""
+    from bench.models.build import check_lengths, hf_config, max_positions, resolve_device, text_config
+    from bench.models.prompts import make_prompt_sets, pad_token_id
+
+    config = hf_config(cfg.model)
+    check_lengths(cfg.prompts.lengths, config, cfg.measure.unseen_length)
+    device = resolve_device(cfg.model.device)
+    tokenizer = None
+    if cfg.prompts.text is not None:
+        from transformers import AutoTokenizer
+        tokenizer = AutoTokenizer.from_pretrained(cfg.model.name_or_path)
+    p = cfg.prompts
+    prompts = make_prompt_sets(p.lengths, p.seed, config, p.text, tokenizer, p.per_length)
+    n = unseen_length(cfg)
+    unseen = make_prompt_sets([n], p.seed, config, p.text, tokenizer)[n][0]
+    facts = ModelFacts(text_config(config).vocab_size, max_positions(config), pad_token_id(config))
+    return Job(config=cfg, strategy=strategy, run_folder=cfg.out_dir(), device=str(device), model=facts,
+               prompts={k: tuple(tuple(x) for x in v) for k, v in prompts.items()}, unseen_len=n,
+               unseen_prompt=tuple(unseen))

@@ -1,0 +1,88 @@
+"""Does a strategy give the baseline's answer on a prompt? One prompt's verdict, and a point's tally.
+
+The baseline writes the references (and checks that a second forward reproduces its first);
+every other strategy is compared with them: by logits and token where the target returns logits
+(bench.measuring.correctness.compare), by token alone where they stay in a server.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from bench.measuring.correctness import compare
+from bench.running.references import References
+from bench.running.targets import Target, Timed
+
+NEAR_TIE_NOTE = "near-tie"  # the word compare() used for a near tie before its verdict had a field
+
+
+@dataclass(frozen=True)
+class PromptVerdict:
+    judged: bool  # False: nothing to compare with (no reference, or unseeded sampling)
+    agreed: bool = False
+    near_tie: bool = False
+    max_abs_logit_diff: float | None = None
+    note: str = ""
+
+
+def near_tie(verdict) -> bool:
+    return getattr(verdict, "near_tie", NEAR_TIE_NOTE in verdict.note)
+
+
+def judge_request(target: Target, refs: References, key: str, ids: list[int], seed: int, dtype: torch.dtype,
+                  tokens_comparable: bool) -> tuple[Timed, PromptVerdict]:
+    """Ask the target for ids' first token (seeded), and judge it against the reference under `key`.
+    tokens_comparable: False where the target samples with an RNG the sweep cannot seed."""
+    target.reseed(seed)
+    timed = target.first_token(ids)
+    logits = target.logits(ids)  # untimed
+    if refs.writing:
+        refs.put(key, timed.token, logits)
+        if logits is None:  # the logits stay in the server: the baseline's token is the reference
+            return timed, PromptVerdict(judged=True, agreed=True)
+        # the baseline is its own reference: a second forward must reproduce the first
+        return timed, of(compare(target.logits(ids), timed.token, logits, timed.token, dtype))
+    reference = refs.get(key)
+    if reference is None:
+        return timed, PromptVerdict(judged=False, note="no baseline reference: correctness not checked")
+    if logits is not None and reference.logits is not None:
+        return timed, of(compare(logits, timed.token, reference.logits, reference.token, dtype))
+    if not tokens_comparable:
+        return timed, PromptVerdict(judged=False, note="sampled tokens are not compared (the server's RNG is "
+                                                       "its own)")
+    agreed = timed.token == reference.token
+    return timed, PromptVerdict(judged=True, agreed=agreed,
+                                note="" if agreed else f"token {timed.token} != baseline's {reference.token}")
+
+
+def of(verdict) -> PromptVerdict:
+    """A correctness Verdict as a prompt's verdict."""
+    return PromptVerdict(judged=True, agreed=verdict.matches, near_tie=near_tie(verdict),
+                         max_abs_logit_diff=verdict.max_abs_logit_diff, note=verdict.note)
+
+
+@dataclass(frozen=True)
+class Tally:
+    """A point's prompts, judged: the PointRecord's correctness fields."""
+    prompts_judged: int
+    prompts_agreed: int
+    near_ties: int
+    max_abs_logit_diff: float | None
+    matches_baseline: bool | None
+    notes: tuple[str, ...]
+
+
+def tally(verdicts: list[PromptVerdict], token_mismatches: list[str]) -> Tally:
+    """Every judged prompt must agree and every timed token must be the one judged for its prompt."""
+    judged = [v for v in verdicts if v.judged]
+    diffs = [v.max_abs_logit_diff for v in judged if v.max_abs_logit_diff is not None]
+    worst = None if not diffs else (float("nan") if any(d != d for d in diffs) else max(diffs))  # NaN stays
+    if len({v.note for v in verdicts}) == 1:
+        notes = [verdicts[0].note] if verdicts[0].note else []  # the same note on every prompt: once
+    else:
+        notes = [f"prompt {k}: {v.note}" for k, v in enumerate(verdicts) if v.note]
+    notes += token_mismatches
+    matches = None if not judged else all(v.agreed for v in judged) and not token_mismatches
+    return Tally(len(judged), sum(v.agreed for v in judged), sum(v.near_tie for v in judged), worst,
+                 matches, tuple(notes))

@@ -1,0 +1,63 @@
+"""The baseline's answers that judge every other strategy of a run: reference.pt in the run folder.
+
+Written by the baseline's worker, read by the later workers, deleted when a run starts over: all
+here. One entry per prompt ("<length>/<prompt index>", and "unseen-<length>" for the cold-start
+probe): the baseline's token and its next-token logits ([V] fp32 on the host; None where the
+logits stay in a server).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+REFERENCE_FILE = "reference.pt"
+
+
+@dataclass(frozen=True)
+class Reference:
+    token: int
+    logits: torch.Tensor | None
+
+
+def prompt_key(prompt_len: int, index: int) -> str:
+    return f"{prompt_len}/{index}"
+
+
+def unseen_key(prompt_len: int) -> str:
+    return f"unseen-{prompt_len}"  # kept apart from the sweep's lengths
+
+
+class References:
+    """The run's references; the baseline writes them (`writing`), every other strategy reads them."""
+
+    def __init__(self, run_folder: Path, writing: bool):
+        self.path = Path(run_folder) / REFERENCE_FILE
+        self.writing = writing
+        self.data: dict = {}
+        if not writing and self.path.exists():
+            self.data = torch.load(self.path, weights_only=True)  # tensors, ints and dicts only
+
+    def get(self, key: str) -> Reference | None:
+        entry = self.data.get(key)
+        return None if entry is None else Reference(entry["token"], entry["logits"])
+
+    def put(self, key: str, token: int, logits: torch.Tensor | None) -> None:
+        """Keep the baseline's answer (call save() to write the file)."""
+        if not self.writing:
+            raise RuntimeError("only the baseline writes references")
+        self.data[key] = {"token": token, "logits": logits}
+
+    def save(self) -> None:
+        if self.writing:
+            torch.save(self.data, self.path)
+
+
+def has_references(run_folder: Path) -> bool:
+    return (Path(run_folder) / REFERENCE_FILE).exists()
+
+
+def discard_references(run_folder: Path) -> None:
+    """A run that starts over: a stale reference must never judge it."""
+    (Path(run_folder) / REFERENCE_FILE).unlink(missing_ok=True)

@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 from bench.config.errors import ConfigError
-from bench.config.schema import load_config, with_overrides
 from bench.serving.protocol import MAX_MESSAGE_BYTES
 
 EXIT_BAD_INPUT = 2
@@ -21,6 +20,7 @@ EXIT_INTERRUPTED = 130  # the shell's convention for SIGINT
 
 
 def cmd_run(args) -> int:
+    from bench.config.schema import load_config, with_overrides
     from bench.running.job import build_job
     from bench.running.runner import run
 
@@ -117,7 +117,7 @@ def parser() -> argparse.ArgumentParser:
     rep.add_argument("dir")
     rep.add_argument("--all", action="store_true", help="DIR holds run folders: rebuild each")
     rep.set_defaults(func=cmd_report)
-    sv = sub.add_parser("serve", help="serve one strategy over a Unix socket (the design document's generator)")
+    sv = sub.add_parser("serve", help="serve one strategy over a Unix socket (the generator; see ARCHITECTURE.md)")
     sv.add_argument("--config")
     sv.add_argument("--strategy")
     sv.add_argument("--job", help="a job record file (what the ipc transport passes) instead of --config/--strategy")

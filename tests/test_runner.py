@@ -12,10 +12,13 @@ import pandas as pd
 import pytest
 import torch
 
-from bench.running import runner
+import dataclasses
+
 from bench.config.schema import parse_config
 from bench.reporting.results_io import RunRecord
 from bench.reporting.summary import SUMMARY_COLUMNS
+from bench.running import runner
+from bench.running.job import build_job
 from bench.running.worker import sweep
 from strategies.option_types import OPTION_TYPES
 from strategies.registry import REGISTRY
@@ -67,7 +70,7 @@ def test_graph_strategy_is_a_skipped_row_with_the_reason_on_cpu(run_dir):
 
 def test_run_json_carries_the_environment(run_dir):
     run = json.loads((run_dir / "run.json").read_text())
-    assert run["format_version"] == 2 and run["status"] == "complete" and run["finished"]
+    assert run["format_version"] == 3 and run["status"] == "complete" and run["finished"]
     env = run["environment"]
     for key in ("python", "torch", "transformers", "cpu", "gpu", "driver", "git_commit", "git_dirty", "device"):
         assert key in env
@@ -104,6 +107,26 @@ def test_report_and_the_command_line_do_not_import_models():
     subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, timeout=120)
 
 
+HEAVY = ("torch", "transformers", "strategies.registry", "strategies.base")
+
+
+def test_the_report_path_imports_neither_torch_nor_strategies(run_dir):
+    code = ("import runpy, sys; sys.argv = ['bench', 'report', sys.argv[1]]\n"
+            "try:\n    runpy.run_module('bench', run_name='__main__')\nexcept SystemExit as exc:\n"
+            "    assert not exc.code, exc.code\n"
+            "import bench.reporting.report\n"
+            f"loaded = [m for m in {HEAVY!r} if m in sys.modules]\n"
+            "assert not loaded, loaded\n"
+            "assert not [m for m in sys.modules if m.startswith('strategies')], 'imports strategies'")
+    subprocess.run([sys.executable, "-c", code, str(run_dir)], cwd=REPO, check=True, timeout=120)
+
+
+def test_parsing_the_serve_flags_imports_no_torch():
+    code = ("import sys, bench.cli; bench.cli.parser().parse_args(['serve', '--job', 'j', '--socket', 's'])\n"
+            f"loaded = [m for m in {HEAVY!r} if m in sys.modules]\nassert not loaded, loaded")
+    subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, timeout=120)
+
+
 def test_a_strategy_that_raises_at_one_length_gives_an_error_row(monkeypatch, tmp_path):
     class Flaky(Baseline):
         name = "flaky"
@@ -117,7 +140,7 @@ def test_a_strategy_that_raises_at_one_length_gives_an_error_row(monkeypatch, tm
     monkeypatch.setitem(OPTION_TYPES, "flaky", Flaky.options_type)
     cfg = parse_config(tiny_raw(strategies=["flaky"]))
     events = []
-    sweep(cfg, "flaky", tmp_path, events.append)
+    sweep(dataclasses.replace(build_job(cfg, "flaky"), run_folder=tmp_path), events.append)
     points = {e["prompt_len"]: e for e in events if e["event"] == "point"}
     assert points[8]["status"] == "ok" and len(points[8]["samples_ns"]) == 5
     assert points[24]["status"] == "error" and "no kernel for 24 tokens" in points[24]["note"]
@@ -128,12 +151,13 @@ def test_a_crashed_worker_leaves_error_rows_and_keeps_the_run(monkeypatch, tmp_p
     monkeypatch.setattr(runner, "WORKER_COMMAND", [sys.executable, "-c", crash])
     cfg = parse_config(tiny_raw())
     record = RunRecord.start(tmp_path, "tiny", cfg.raw, {})
+    job = dataclasses.replace(build_job(cfg), run_folder=tmp_path)
 
     class Progress:
         def update(self, n):
             pass
 
-    runner.run_strategy(cfg, "baseline", record, Progress())
+    runner.run_strategy(job, record, Progress())
     rows = [p for p in record.data["points"] if p["strategy"] == "baseline"]
     assert [p["status"] for p in rows] == ["error", "error"]
     assert "exited with code 3" in rows[0]["note"] and "segfault in kernel" in rows[0]["note"]

@@ -56,7 +56,7 @@ class PointRecord:
 class StrategyRecord:
     """What a strategy's worker reports besides its points: setup, readiness, the unseen-length probe."""
     status: str | None = None
-    note: str = ""
+    note: str | None = None
     transport: str | None = None
     model_build_ms: float | None = None
     setup_ms: float | None = None

@@ -1,4 +1,4 @@
-"""The summary as Markdown: the design document's per-strategy table, then one comparison table."""
+"""The summary as Markdown: a table per strategy, then the comparison, cold-start, roofline and ipc tables."""
 from __future__ import annotations
 
 import math

@@ -1,0 +1,195 @@
+"""The sweep's check cannot be fooled: every prompt judged, every timed token checked, requests seeded."""
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+import torch
+
+from bench.config.schema import parse_config
+from bench.running.job import Job, build_job
+from bench.running.judging import judge_request
+from bench.running.references import References, unseen_key
+from bench.running.targets import Target, Timed
+from bench.running.worker import sweep
+from strategies.baseline import Baseline
+from strategies.option_types import OPTION_TYPES
+from strategies.registry import REGISTRY
+from tests.conftest import tiny_raw
+
+PROMPTS = 8  # the default prompts.per_length
+WARMUP = 1  # tiny_raw's measure.warmup
+
+
+def tiny_job(folder, strategy: str, **sections) -> Job:
+    names = ["baseline"] if strategy == "baseline" else [strategy]
+    cfg = parse_config(tiny_raw(strategies=names, **sections))
+    return dataclasses.replace(build_job(cfg, strategy), run_folder=folder)
+
+
+def points_of(job: Job) -> dict[int, dict]:
+    events = []
+    sweep(job, events.append)
+    assert not [e for e in events if e["event"] == "fatal"]
+    return {e["prompt_len"]: e for e in events if e["event"] == "point"}
+
+
+def register(monkeypatch, cls) -> None:
+    monkeypatch.setitem(REGISTRY, cls.name, cls)
+    monkeypatch.setitem(OPTION_TYPES, cls.name, cls.options_type)
+
+
+@pytest.fixture(scope="module")
+def judged_run(tmp_path_factory):
+    """A run folder whose baseline has written its references."""
+    folder = tmp_path_factory.mktemp("run")
+    baseline = points_of(tiny_job(folder, "baseline"))
+    return folder, baseline
+
+
+def test_the_baseline_judges_every_prompt_and_its_own_timed_tokens(judged_run):
+    _, points = judged_run
+    for p in points.values():
+        assert p["status"] == "ok" and p["matches_baseline"] is True
+        assert (p["prompts_judged"], p["prompts_agreed"], p["near_ties"]) == (PROMPTS, PROMPTS, 0)
+
+
+def test_a_correct_strategy_passes_and_the_requests_rotate_through_the_prompts(judged_run, monkeypatch):
+    asked = []
+
+    class Honest(Baseline):
+        name = "honest"
+
+        def first_token(self, input_ids):
+            asked.append(list(input_ids))
+            return super().first_token(input_ids)
+
+    register(monkeypatch, Honest)
+    job = tiny_job(judged_run[0], "honest", measure={"warmup": 3, "repeats": 13})
+    points = points_of(job)
+    for p in points.values():
+        assert p["matches_baseline"] is True and p["prompts_agreed"] == PROMPTS, p["note"]
+        assert p["max_abs_logit_diff"] == 0.0
+    per_length = PROMPTS + 3 + 13  # judged, warm-up, timed
+    for i, n in enumerate(job.config.prompts.lengths):
+        prompts = [list(p) for p in job.prompts[n]]
+        requests = asked[i * per_length:(i + 1) * per_length]
+        assert requests == prompts + [prompts[r % PROMPTS] for r in range(3 + 13)]
+
+
+def test_a_strategy_that_caches_its_answer_per_length_is_flagged(judged_run, monkeypatch):
+    class Cached(Baseline):
+        """Answers each length with its first answer: right on prompt 0, stale on the others."""
+        name = "cached"
+
+        def first_token(self, input_ids):
+            cache = self.__dict__.setdefault("answers", {})
+            if len(input_ids) not in cache:
+                cache[len(input_ids)] = super().first_token(input_ids)
+            return cache[len(input_ids)]
+
+    register(monkeypatch, Cached)
+    for p in points_of(tiny_job(judged_run[0], "cached")).values():
+        assert p["matches_baseline"] is False and p["prompts_agreed"] < PROMPTS
+        assert "returned token" in p["note"]
+
+
+def test_a_wrong_token_on_one_prompt_only_is_flagged(judged_run, monkeypatch):
+    job = tiny_job(judged_run[0], "baseline")
+    bad = {tuple(ps[3]) for ps in job.prompts.values()}
+
+    class OneWrong(Baseline):
+        name = "one-wrong"
+
+        def first_token(self, input_ids):
+            token = super().first_token(input_ids)
+            return (token + 1) % self.ctx.vocab_size if tuple(input_ids) in bad else token
+
+    register(monkeypatch, OneWrong)
+    for p in points_of(tiny_job(judged_run[0], "one-wrong")).values():
+        assert p["matches_baseline"] is False and p["prompts_agreed"] == PROMPTS - 1
+        assert "prompt 3:" in p["note"]
+
+
+def test_a_wrong_token_on_some_timed_requests_only_is_flagged(judged_run, monkeypatch):
+    judged_and_warm = PROMPTS + WARMUP  # the requests before the timed ones, per length
+
+    class WrongWhenTimed(Baseline):
+        name = "wrong-when-timed"
+
+        def first_token(self, input_ids):
+            calls = self.__dict__.setdefault("calls", {})
+            calls[len(input_ids)] = calls.get(len(input_ids), 0) + 1
+            token = super().first_token(input_ids)
+            return token + 1 if calls[len(input_ids)] == judged_and_warm + 3 else token  # the 3rd timed one
+
+    register(monkeypatch, WrongWhenTimed)
+    for p in points_of(tiny_job(judged_run[0], "wrong-when-timed")).values():
+        assert p["prompts_agreed"] == PROMPTS  # every judged prompt was right
+        assert p["matches_baseline"] is False
+        assert "timed request 3 (prompt 3)" in p["note"]
+
+
+def test_every_request_is_seeded_so_sampled_tokens_are_checked(tmp_path):
+    # temperature sampling: a timed request's token equals its prompt's judged token only if both
+    # requests start from the same seed
+    job = tiny_job(tmp_path, "baseline", sampling={"mode": "temperature", "temperature": 5.0},
+                   measure={"warmup": 1, "repeats": 16})
+    for p in points_of(job).values():
+        assert p["matches_baseline"] is True, p["note"]
+
+
+class Scripted(Target):
+    """A target answering with given logits and the token they imply."""
+    transport = "test"
+
+    def __init__(self, logits, token=None):
+        self.values, self.token = logits, token
+
+    def start(self):
+        raise NotImplementedError
+
+    def first_token(self, input_ids):
+        return Timed(int(self.values.argmax()) if self.token is None else self.token, 1000)
+
+    def logits(self, input_ids):
+        return self.values
+
+    def stats(self):
+        return {}
+
+    def close(self):
+        pass
+
+
+def test_the_unseen_probe_uses_the_near_tie_rule_and_references_round_trip(tmp_path):
+    reference = torch.zeros(50)
+    reference[7], reference[9] = 5.2421875, 5.234375  # one fp16 step apart, as measured at 7B
+    key = unseen_key(30)
+    writer = References(tmp_path, writing=True)
+    _, own = judge_request(Scripted(reference), writer, key, [1], 0, torch.float16, True)
+    writer.save()
+    assert own.agreed
+    refs = References(tmp_path, writing=False)  # read back from reference.pt
+    flipped = reference.clone()
+    flipped[9] = 5.25  # the strategy's rounding puts the runner-up first
+    _, near = judge_request(Scripted(flipped), refs, key, [1], 0, torch.float16, True)
+    assert near.agreed and near.near_tie
+    wrong = reference.clone()
+    wrong[3] = 9.0
+    assert not judge_request(Scripted(wrong), refs, key, [1], 0, torch.float16, True)[1].agreed
+
+    class TokensOnly(Scripted):
+        def logits(self, input_ids):
+            return None
+
+    assert judge_request(TokensOnly(reference, 7), refs, key, [1], 0, torch.float16, True)[1].agreed
+    assert not judge_request(TokensOnly(reference, 9), refs, key, [1], 0, torch.float16, True)[1].agreed
+
+
+def test_the_job_record_round_trips_through_json(tmp_path):
+    job = tiny_job(tmp_path, "baseline", prompts={"lengths": [8, 24], "per_length": 3})
+    again = Job.from_dict(json.loads(json.dumps(job.to_dict())))
+    assert again == job
+    assert [len(ps) for ps in again.prompts.values()] == [3, 3] and again.unseen_len == 16

@@ -5,7 +5,6 @@ import traceback
 from dataclasses import dataclass
 
 import torch
-from transformers import PretrainedConfig
 
 from bench.measuring.clocks import GB, timed_ms
 from bench.models.build import build_model, hf_config, parameter_bytes
@@ -18,8 +17,6 @@ from strategies.registry import REGISTRY
 @dataclass
 class Loaded:
     strategy: Strategy
-    config: PretrainedConfig
-    ctx: StrategyContext
     model_build_ms: float
     setup_ms: float
     mem_weights_gb: float
@@ -70,4 +67,4 @@ def load_strategy(job: Job) -> Loaded:
     strategy = REGISTRY[job.strategy](spec.options)
     _, setup_ms = timed_ms(lambda: strategy.setup(model, ctx), device)
     prepared = prepare_all(strategy, cfg.prompts.lengths, device)
-    return Loaded(strategy, config, ctx, build_ms, setup_ms, parameter_bytes(model) / GB, prepared)
+    return Loaded(strategy, build_ms, setup_ms, parameter_bytes(model) / GB, prepared)

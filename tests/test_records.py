@@ -6,7 +6,7 @@ import pandas as pd
 from bench.reporting.columns import COLUMNS, SUMMARY_COLUMNS
 from bench.reporting.records import PointRecord, StrategyRecord
 from bench.reporting.summary import build_summary
-from bench.reporting.tables import cold_start_table, comparison_table, strategy_table
+from bench.reporting.tables import agreement, cold_start_table, comparison_table, strategy_table
 
 V2_POINT = {"strategy": "jit-only", "prompt_len": 10, "status": "ok", "note": "", "cold_ttft_ms": 3.0, "token": 5,
             "matches_baseline": True, "max_abs_logit_diff": 0.01}
@@ -43,6 +43,7 @@ def test_tables_show_prompts_agreed_and_near_ties():
     assert list(df.columns) == SUMMARY_COLUMNS
     assert "| 8/8 (2 near ties) |" in strategy_table(df[df.strategy == "jit-only"])
     assert "| 8/8 |" in strategy_table(df[df.strategy == "baseline"])
+    assert agreement(8, 7, 1) == "7/8 (1 near tie)"
     comparison = comparison_table(df).splitlines()[-1]
     assert comparison == "| 10 | 1.00 (×1.00) | 1.00 (×1.00) (near tie) |"
 

@@ -190,6 +190,7 @@ def test_the_unseen_probe_uses_the_near_tie_rule_and_references_round_trip(tmp_p
 
 def test_the_job_record_round_trips_through_json(tmp_path):
     job = tiny_job(tmp_path, "baseline", prompts={"lengths": [8, 24], "per_length": 3})
+    job = dataclasses.replace(job, config=dataclasses.replace(job.config, out_override=str(tmp_path)))
     again = Job.from_dict(json.loads(json.dumps(job.to_dict())))
     assert again == job
     assert [len(ps) for ps in again.prompts.values()] == [3, 3] and again.unseen_len == 16

@@ -10,8 +10,9 @@ import torch
 # sdpa against eager attention differs by up to 11.1 eps x max in bf16 and 10.7 in fp16 at 400
 # tokens (11.7 and 12.3 at 2048; graphs and inductor's fusions measured 10.5 in fp16), 137 in
 # fp32 at 400 tokens (202 at 2048). On a CPU (tiny Llama and Qwen2) the same reorderings stay
-# under 1.2 (bf16, fp16) and 4.5 (fp32). Each limit is ~1.5-2x the largest valid reordering; a
-# skipped final norm weight is 20-26 eps x max in bf16 on the H100, so a limit 10x looser lets it by
+# under 1.4 (bf16, fp16) and 4.8 (fp32). Each limit is ~1.5-2x the largest valid reordering:
+# fp16 1.6% of the top logit, bf16 12.5%, fp32 0.005%. A skipped final norm weight is 20-26
+# eps x max in bf16 on the H100 (27 on the tests' tiny Qwen2): a limit 2x looser lets it by
 TOLERANCE_EPS = {torch.float32: 384, torch.bfloat16: 16, torch.float16: 16}
 
 

@@ -9,20 +9,28 @@ from bench.reporting.stats import stability_warnings, summarize
 
 def test_summary_matches_numpy():
     rng = np.random.default_rng(1)
-    x = rng.gamma(4.0, 2.0, size=301)
+    x = rng.gamma(4.0, 2.0, size=300)  # n - 1 = 299: every percentile falls between two samples
     s = summarize(x)
-    assert s.n == 301
+    assert s.n == 300
     assert s.mean == pytest.approx(x.mean())
-    assert (s.p50, s.p90, s.p99) == pytest.approx(tuple(np.percentile(x, [50, 90, 99])))
+    assert (s.p50, s.p90, s.p99) == pytest.approx(tuple(np.percentile(x, [50, 90, 99], method="linear")))
     assert (s.min, s.max) == (x.min(), x.max())
     assert s.std == pytest.approx(x.std(ddof=1))
 
 
+@pytest.mark.parametrize("method", ["lower", "higher", "nearest", "midpoint"])
+def test_the_data_tell_linear_interpolation_from_other_methods(method):
+    x = np.random.default_rng(1).gamma(4.0, 2.0, size=300)
+    assert summarize(x).p90 != pytest.approx(np.percentile(x, 90, method=method))
+
+
 def test_known_percentiles():
+    # [0, 10, 20, 40]: positions 1.5, 2.7, 2.97 -> 15, 20 + 0.7 x 20, 20 + 0.97 x 20
+    # (lower 10/20/20, higher and nearest 20/40/40, midpoint 15/30/30)
+    s = summarize([40.0, 0.0, 20.0, 10.0])
+    assert (s.p50, s.p90, s.p99) == pytest.approx((15.0, 34.0, 39.4))
     s = summarize(range(1, 101))  # 1..100
-    assert s.p50 == pytest.approx(50.5)
-    assert s.p90 == pytest.approx(90.1)
-    assert s.p99 == pytest.approx(99.01)
+    assert (s.p50, s.p90, s.p99) == pytest.approx((50.5, 90.1, 99.01))
 
 
 def test_single_sample_and_empty():

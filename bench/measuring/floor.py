@@ -5,9 +5,16 @@ from __future__ import annotations
 
 def floor_ms(shape: dict, ceilings: dict, n: int) -> float:
     """max(bytes of weights read / bandwidth, FLOPs / matmul rate) for an n-token prompt, in ms.
-    Weights read: all but the embedding table (only n of its rows are gathered).
-    FLOPs ~ 2 x non-embedding params x n + 2 x n^2 x hidden x layers (causal attention)."""
-    weights = shape["params"] - shape["embedding_params"]
-    bytes_read = weights * shape["bytes_per_param"]  # the run's dtype, set by the worker
-    flops = 2 * weights * n + 2 * n * n * shape["hidden_size"] * shape["layers"]
+    body = params - embedding - lm_head (a tied lm_head is the embedding table, counted once).
+    Weights read: body + lm_head (also when tied: the lm_head reads the whole table) + the n
+    embedding rows gathered. FLOPs ~ 2 x body x n + 2 x lm_head x 1 (only the last position's
+    logits are computed) + 2 x n^2 x hidden x layers (causal attention)."""
+    # run.json from before lm_head_params was recorded: its presets all had an untied lm_head
+    # the size of the embedding table
+    lm_head = shape.get("lm_head_params", shape["embedding_params"])
+    untied_lm_head = 0 if shape.get("tied_embeddings", False) else lm_head
+    body = shape["params"] - shape["embedding_params"] - untied_lm_head
+    rows_read = n * shape["hidden_size"]
+    bytes_read = (body + lm_head + rows_read) * shape["bytes_per_param"]  # the run's dtype, set by the worker
+    flops = 2 * body * n + 2 * lm_head + 2 * n * n * shape["hidden_size"] * shape["layers"]
     return 1e3 * max(bytes_read / ceilings["copy_bytes_per_s"], flops / ceilings["matmul_flops_per_s"])

@@ -49,12 +49,15 @@ def measure_ceilings(device: torch.device, dtype: torch.dtype) -> dict:
 
 
 def model_shape(config) -> dict:
-    """What the floor needs to know of a model, counted on the meta device (no memory, no weights)."""
+    """What the floor needs to know of a model, counted on the meta device (no memory, no weights).
+    params counts a tied lm_head once (it is the embedding table); lm_head_params is its size either way."""
     from transformers import AutoModelForCausalLM
 
     with torch.device("meta"):
         model = AutoModelForCausalLM.from_config(config)
     config = model.config.get_text_config() if hasattr(model.config, "get_text_config") else model.config
+    embedding, lm_head = model.get_input_embeddings().weight, model.get_output_embeddings().weight
     return {"params": sum(p.numel() for p in model.parameters()),
-            "embedding_params": model.get_input_embeddings().weight.numel(),
+            "embedding_params": embedding.numel(), "lm_head_params": lm_head.numel(),
+            "tied_embeddings": lm_head is embedding,
             "hidden_size": config.hidden_size, "layers": config.num_hidden_layers}

@@ -1,4 +1,4 @@
-"""jit+cuda: the design document's hybrid. A JIT forward (optionally with fused projections)
+"""jit+cuda: the design document's hybrid. A JIT forward (fused projections where proven)
 captured by the rolling graph manager; greedy sampling inside the graph, temperature sampling
 by TorchScript after it. The graph's input buffer is the padding: positions past the prompt
 keep earlier ids, which causal attention keeps out of the logits."""
@@ -15,7 +15,7 @@ from strategies.rolling_graphs import GraphStrategy, RollingGraphs
 @register
 class JitCuda(GraphStrategy):
     name = "jit+cuda"
-    summary = "JIT forward (inductor or none, fused projections optional) captured in CUDA graphs"
+    summary = "JIT forward (inductor or none; fused projections where proven) captured in CUDA graphs"
     options_type = HybridOptions
 
     def setup(self, model: torch.nn.Module, ctx: StrategyContext) -> None:

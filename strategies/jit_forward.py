@@ -7,11 +7,25 @@ from strategies.last_logits import LastLogits, last_logits_forward
 from strategies.option_types import JitOptions
 from strategies.token_ops import sample_next_token, script_or_eager
 
-def jit_forward(model: torch.nn.Module, options: JitOptions) -> LastLogits:
+# why an HF forward is compiled whole under compile_scope: layer
+LAYER_SCOPE_FALLBACK = ("compile_scope: layer needs the fused forward (the HF forward builds an explicit attention "
+                        "mask under CUDA-graph capture, so its compiled layers would recompile inside the capture); "
+                        "whole model compiled")
+
+
+def jit_forward(model: torch.nn.Module, options: JitOptions, notes: list[str]) -> LastLogits:
     """The first-token forward, compiled by the configured backend (or as is with forward_jit: none)."""
-    forward = last_logits_forward(model, options.fuse_projections)
+    forward = last_logits_forward(model, options.fuse_projections, notes)
     if options.forward_jit == "none":
         return forward
+    layers = getattr(forward, "layers", None)  # only the fused forward has its own layers
+    if options.compile_scope == "layer" and layers is not None:
+        # every layer runs the same code: dynamo compiles it for the first and reuses it for the rest
+        for layer in layers:
+            layer.compile(backend="inductor", mode=options.compile_mode, dynamic=options.dynamic)
+        return forward
+    if options.compile_scope == "layer":
+        notes.append(LAYER_SCOPE_FALLBACK)
     return torch.compile(forward, backend="inductor", mode=options.compile_mode, dynamic=options.dynamic)
 
 
@@ -21,7 +35,7 @@ class JitPieces:
     def __init__(self, model: torch.nn.Module, options: JitOptions, ctx, notes: list[str]):
         self.options = options
         self.ctx = ctx
-        self.forward = jit_forward(model, options)
+        self.forward = jit_forward(model, options, notes)
         self.sampler = script_or_eager(sample_next_token, notes) if options.torchscript else sample_next_token
         self.do_sample = ctx.sampling_mode == "temperature"
 

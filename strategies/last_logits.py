@@ -1,10 +1,12 @@
 """The forward every graph and JIT strategy runs: (input_ids [1, S], last_index [1]) -> logits
-[1, 1, V] of the last real position, from the HF forward or the fused Llama forward."""
+[1, 1, V] of the last real position, from the HF forward or the fused forward."""
 from __future__ import annotations
 
 from typing import Callable
 
 import torch
+
+from strategies.fused_support import unfusable_reason
 
 LastLogits = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -18,9 +20,15 @@ def hf_last_logits(model: torch.nn.Module) -> LastLogits:
     return forward
 
 
-def last_logits_forward(model: torch.nn.Module, fuse_projections: bool) -> LastLogits:
-    if not fuse_projections:
+def last_logits_forward(model: torch.nn.Module, fuse_projections, notes: list[str]) -> LastLogits:
+    """The fused forward where fuse_projections allows it and the model's family is proven,
+    else the HF forward; a model that could not be fused says why in `notes`."""
+    if fuse_projections is False:
         return hf_last_logits(model)
-    # imported here: it loads transformers' Llama code, which `report` and config checks never need
-    from strategies.fused_llama import FusedLlama
-    return FusedLlama(model)
+    reason = unfusable_reason(model)
+    if reason:
+        notes.append(reason)
+        return hf_last_logits(model)
+    # imported here: nothing else needs the fused forward's code
+    from strategies.fused_forward import FusedForward
+    return FusedForward(model)

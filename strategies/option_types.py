@@ -9,6 +9,8 @@ from strategies.options import NoOptions, OptionError, check_bool, check_choice,
 
 HOST_IO = ("pinned", "pageable")
 FORWARD_JITS = ("inductor", "none")
+FUSE_PROJECTIONS = ("auto", True, False)
+COMPILE_SCOPES = ("layer", "model")
 # reduce-overhead and max-autotune bring inductor's own CUDA graphs; the JIT strategies keep
 # graphs out (jit-only) or manage them themselves (jit+cuda)
 JIT_COMPILE_MODES = ("default", "max-autotune-no-cudagraphs")
@@ -43,12 +45,23 @@ class JitOptions:
     # length; dynamic=False pays ~40 s for every length
     dynamic: bool = True
     torchscript: bool = True  # TorchScript preprocessing and sampling, as in the design document
-    fuse_projections: bool = False  # q/k/v and gate/up as one matmul each (Llama-family models)
+    # q/k/v and gate/up as one matmul each (biases too). auto: the fused forward for the families
+    # proven equal to the HF forward (strategies/fused_support.py), the HF forward with the reason
+    # in the notes for any other model. true: the same as auto (no setting forces the fused forward
+    # on an unproven model: it would compute a wrong token). false: always the HF forward
+    fuse_projections: Any = "auto"
+    # layer: compile the repeated decoder layer once and reuse its code for every layer (seconds,
+    # not minutes, for a 7B model); needs the fused forward, else the whole model is compiled and
+    # the notes say why. model: compile the whole forward
+    compile_scope: str = "layer"
 
     def __post_init__(self):
         check_choice("forward_jit", self.forward_jit, FORWARD_JITS)
         check_choice("compile_mode", self.compile_mode, JIT_COMPILE_MODES)
-        for key in ("dynamic", "torchscript", "fuse_projections"):
+        check_choice("compile_scope", self.compile_scope, COMPILE_SCOPES)
+        if not (isinstance(self.fuse_projections, bool) or self.fuse_projections == "auto"):
+            raise OptionError(f"fuse_projections: unknown value {self.fuse_projections!r}; allowed: auto, true, false")
+        for key in ("dynamic", "torchscript"):
             check_bool(key, getattr(self, key))
 
 

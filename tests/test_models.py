@@ -1,9 +1,14 @@
 """The three model sources: preset, config: path, name_or_path: (a tiny model saved to a temp folder)."""
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import torch
 
 from bench.config.schema import ModelConfig
+from bench.measuring.correctness import tolerance
+from bench.models.perturb import is_constant
 from bench.models.build import build_model, check_lengths, hf_config, max_positions, parameter_bytes
 from bench.models.presets import preset_config
 from bench.config.errors import ConfigError
@@ -17,6 +22,47 @@ def test_presets_have_the_published_shapes():
         (32, 4096, 32, 11008, 32000)
     assert (l3.num_key_value_heads, l3.intermediate_size, l3.vocab_size) == (8, 14336, 128256)
     assert l3.rope_parameters["rope_theta"] == 500000.0
+    qwen2, mistral, pythia = preset_config("qwen2-7b"), preset_config("mistral-7b"), preset_config("pythia-6.9b")
+    assert (qwen2.model_type, qwen2.hidden_size, qwen2.num_key_value_heads, qwen2.intermediate_size, qwen2.vocab_size) == \
+        ("qwen2", 3584, 4, 18944, 152064)
+    assert (mistral.model_type, mistral.num_key_value_heads, mistral.sliding_window, mistral.vocab_size) == \
+        ("mistral", 8, None, 32768)
+    assert (pythia.model_type, pythia.intermediate_size, pythia.use_parallel_residual, pythia.vocab_size) == \
+        ("gpt_neox", 16384, True, 50432)
+    assert pythia.rope_parameters["partial_rotary_factor"] == 0.25
+
+
+def test_presets_are_read_without_loading_transformers_or_torch():
+    code = "import sys, bench.models.presets as p; assert p.PRESETS; print(sorted({'torch', 'transformers'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def tiny_qwen2(seed: int = 0) -> torch.nn.Module:
+    spec = ModelConfig(preset="tiny-qwen2", dtype="float32", device="cpu", seed=seed)
+    return build_model(spec, hf_config(spec), CPU)
+
+
+def test_perturbation_follows_the_seed():
+    a, b, c = tiny_qwen2(0), tiny_qwen2(0), tiny_qwen2(1)
+    norm = "model.layers.0.input_layernorm.weight"
+    assert not is_constant(dict(a.named_parameters())[norm])
+    assert all(torch.equal(x, y) for x, y in zip(a.parameters(), b.parameters()))
+    assert not torch.equal(dict(a.named_parameters())[norm], dict(c.named_parameters())[norm])
+
+
+def test_a_dropped_bias_or_a_skipped_norm_weight_exceeds_the_tolerance():
+    ids = torch.randint(3, 1024, (1, 24), generator=torch.Generator().manual_seed(0))
+    with torch.inference_mode():
+        model = tiny_qwen2()
+        reference = model(input_ids=ids).logits[0, -1]
+        for name in ("model.layers.0.self_attn.k_proj.bias", "model.layers.1.post_attention_layernorm.weight"):
+            parameter = dict(model.named_parameters())[name]
+            saved = parameter.clone()
+            parameter.fill_(0.0 if name.endswith("bias") else 1.0)  # what a forward without it computes
+            diff = float((model(input_ids=ids).logits[0, -1] - reference).abs().max())
+            assert diff > tolerance(torch.float32, reference), name
+            parameter.copy_(saved)
 
 
 def test_preset_builds_deterministic_random_weights_in_the_dtype():

@@ -8,6 +8,7 @@ from transformers import AutoConfig, AutoModelForCausalLM, PretrainedConfig
 
 from bench.config.schema import ModelConfig
 from bench.models.dtypes import TORCH_DTYPES
+from bench.models.perturb import perturb_constant_parameters
 from bench.models.presets import preset_config
 from bench.config.errors import ConfigError
 
@@ -64,7 +65,8 @@ def resolve_device(name: str) -> torch.device:
 
 
 def build_model(spec: ModelConfig, config: PretrainedConfig, device: torch.device) -> torch.nn.Module:
-    """Random weights straight on the device in the target dtype, or real weights from name_or_path."""
+    """Random weights straight on the device in the target dtype (every parameter varied, see
+    perturb.py), or real weights from name_or_path (never perturbed)."""
     dtype = TORCH_DTYPES[spec.dtype]
     if spec.name_or_path is not None:
         # no device_map: it needs accelerate, which the tool does not depend on
@@ -75,6 +77,7 @@ def build_model(spec: ModelConfig, config: PretrainedConfig, device: torch.devic
         with torch.device(device):  # no CPU detour: a 7B model builds in seconds on the GPU
             model = AutoModelForCausalLM.from_config(
                 config, dtype=dtype, attn_implementation=spec.attn_implementation)
+        perturb_constant_parameters(model, spec.seed)
     return model.eval()
 
 

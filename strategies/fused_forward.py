@@ -1,0 +1,123 @@
+"""A first-token forward with fused projections for the families in fused_support.PROVEN.
+
+The HF forward's computation, in fewer and larger matmuls: q/k/v become one matmul and
+gate/up another (7 weight matmuls per layer -> 4), biases fused with them. At batch 1 these
+matmuls read their weights once and are memory bound, and a larger matmul wastes less of its
+time in ramp-up and tail. The fused weights are built once; the HF projections then become
+views into them, so the model keeps working and no weight is held twice.
+
+Only the last real position is normalised and projected to the vocabulary: RMSNorm works per
+position, so normalising one row gives that row's numbers exactly.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from strategies.fused_support import unfusable_reason
+
+
+def fuse_linears(linears: list[torch.nn.Linear]) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """One weight (and bias, if any linear has one) holding the linears' stacked by output rows;
+    each linear's weight and bias become views of their slice, so both paths share memory."""
+    weight = torch.cat([linear.weight.detach() for linear in linears], dim=0)
+    has_bias = any(linear.bias is not None for linear in linears)
+    bias = torch.cat([linear.bias.detach() if linear.bias is not None else weight.new_zeros(linear.out_features)
+                      for linear in linears]) if has_bias else None
+    start = 0
+    for linear in linears:
+        rows = linear.weight.shape[0]
+        linear.weight = torch.nn.Parameter(weight[start:start + rows], requires_grad=False)
+        if linear.bias is not None:
+            linear.bias = torch.nn.Parameter(bias[start:start + rows], requires_grad=False)
+        start += rows
+    return weight, bias
+
+
+def rotate_half(x: torch.Tensor) -> torch.Tensor:
+    half = x.shape[-1] // 2
+    return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
+
+
+def attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float, window: int | None) -> torch.Tensor:
+    """Causal attention, within the last `window` positions when the layer has a sliding window.
+    Right padding keeps it exact: real positions never attend to later (pad) ones."""
+    seq = q.shape[2]
+    if window is None or seq <= window:
+        return F.scaled_dot_product_attention(q, k, v, is_causal=True, scale=scale)
+    offset = torch.arange(seq, device=q.device).unsqueeze(1) - torch.arange(seq, device=q.device)  # query - key
+    return F.scaled_dot_product_attention(q, k, v, attn_mask=(offset >= 0) & (offset < window), scale=scale)
+
+
+class FusedLayer(torch.nn.Module):
+    def __init__(self, layer: torch.nn.Module, window: int | None):
+        super().__init__()
+        attn, mlp = layer.self_attn, layer.mlp
+        self.input_norm, self.post_attention_norm = layer.input_layernorm, layer.post_attention_layernorm
+        self.q_norm, self.k_norm = getattr(attn, "q_norm", None), getattr(attn, "k_norm", None)  # Qwen3: per head
+        self.head_dim, self.kv_groups, self.scaling = attn.head_dim, attn.num_key_value_groups, attn.scaling
+        self.window = window
+        self.residual_multiplier = getattr(layer, "residual_multiplier", 1.0)  # Granite; 1 elsewhere
+        self.split = [attn.q_proj.out_features, attn.k_proj.out_features, attn.v_proj.out_features]
+        self.intermediate = mlp.gate_proj.out_features
+        qkv_weight, qkv_bias = fuse_linears([attn.q_proj, attn.k_proj, attn.v_proj])
+        gate_up_weight, gate_up_bias = fuse_linears([mlp.gate_proj, mlp.up_proj])
+        for name, tensor in [("qkv_weight", qkv_weight), ("qkv_bias", qkv_bias),
+                             ("gate_up_weight", gate_up_weight), ("gate_up_bias", gate_up_bias)]:
+            self.register_buffer(name, tensor, persistent=False)
+        self.o_proj, self.down_proj = attn.o_proj, mlp.down_proj
+
+    def forward(self, hidden: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+        # hidden: [1, S, H]; cos, sin: [1, 1, S, head_dim]
+        batch, seq, _ = hidden.shape
+        q, k, v = F.linear(self.input_norm(hidden), self.qkv_weight, self.qkv_bias).split(self.split, dim=-1)
+        q, k, v = (x.view(batch, seq, -1, self.head_dim) for x in (q, k, v))
+        if self.q_norm is not None:
+            q, k = self.q_norm(q), self.k_norm(k)
+        q, k, v = (x.transpose(1, 2) for x in (q, k, v))
+        q, k = q * cos + rotate_half(q) * sin, k * cos + rotate_half(k) * sin
+        k, v = (x.repeat_interleave(self.kv_groups, dim=1) if self.kv_groups > 1 else x for x in (k, v))
+        attn = attend(q, k, v, self.scaling, self.window)
+        hidden = hidden + self.scale_residual(self.o_proj(attn.transpose(1, 2).reshape(batch, seq, -1)))
+        gate, up = F.linear(self.post_attention_norm(hidden), self.gate_up_weight, self.gate_up_bias).split(
+            self.intermediate, dim=-1)
+        return hidden + self.scale_residual(self.down_proj(F.silu(gate) * up))
+
+    def scale_residual(self, x: torch.Tensor) -> torch.Tensor:
+        # a Python branch, not `x * 1.0`: families without the multiplier pay no extra kernel
+        return x if self.residual_multiplier == 1.0 else x * self.residual_multiplier
+
+
+def layer_window(model: torch.nn.Module, attn: torch.nn.Module) -> int | None:
+    """The layer's sliding window: Qwen2/Qwen3 set it per layer, Mistral for every layer."""
+    if hasattr(attn, "sliding_window"):
+        return attn.sliding_window
+    return getattr(model.config, "sliding_window", None)
+
+
+class FusedForward(torch.nn.Module):
+    """forward(input_ids [1, S], last_index [1]) -> logits [1, 1, V] of position last_index."""
+
+    def __init__(self, model: torch.nn.Module):
+        super().__init__()
+        reason = unfusable_reason(model)
+        if reason:
+            raise ValueError(reason)
+        body = model.model
+        self.embed, self.norm, self.rotary = body.embed_tokens, body.norm, body.rotary_emb
+        self.layers = torch.nn.ModuleList(FusedLayer(layer, layer_window(model, layer.self_attn))
+                                          for layer in body.layers)
+        self.lm_head = model.lm_head
+        self.embedding_multiplier = getattr(body, "embedding_multiplier", 1.0)  # Granite; 1 elsewhere
+        self.logits_scaling = getattr(model.config, "logits_scaling", 1.0) if model.config.model_type == "granite" else 1.0
+
+    def forward(self, input_ids: torch.Tensor, last_index: torch.Tensor) -> torch.Tensor:
+        hidden = self.embed(input_ids)
+        if self.embedding_multiplier != 1.0:
+            hidden = hidden * self.embedding_multiplier
+        positions = torch.arange(input_ids.shape[1], device=input_ids.device).unsqueeze(0)
+        cos, sin = (x.unsqueeze(1) for x in self.rotary(hidden, positions))
+        for layer in self.layers:
+            hidden = layer(hidden, cos, sin)
+        logits = self.lm_head(self.norm(hidden.index_select(1, last_index)))
+        return logits if self.logits_scaling == 1.0 else logits / self.logits_scaling

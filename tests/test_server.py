@@ -51,6 +51,7 @@ def server(tmp_path_factory):
     client.close()
     code, err = stop(proc)
     assert code == 0, err[-2000:]
+    assert "Traceback" not in err, err[-2000:]  # no connection thread died on what the tests sent
     assert not path.exists()
 
 
@@ -112,6 +113,12 @@ BAD = [
     (json.dumps({"type": "inference", "input_tokens": [1], "do_sample": "yes"}).encode(), "'do_sample' must be"),
     (json.dumps({"type": "inference", "input_tokens": [1], "do_sample": True}).encode(), "do_sample=False"),
     (json.dumps({"type": "inference", "input_tokens": [1], "top_k": 5}).encode(), "unknown field 'top_k'"),
+    (json.dumps({"type": "ping", "verbose": True}).encode(), "unknown field 'verbose' in a 'ping' request"),
+    (json.dumps({"type": "inference", "input_tokens": [1], "temperature": 0.7}).encode(),
+     "'temperature' given, but this server is greedy"),
+    (b'{"type": "inference", "input_tokens": [1], "temperature": NaN}', "NaN is not a JSON value"),
+    (b'{"type": "inference", "input_tokens": [' + b"1" * 5000 + b"]}", "a number has more than 4300 digits"),
+    (b"[" * 100_000 + b"]" * 100_000, "JSON nested deeper than 16 levels"),
 ]
 
 
@@ -149,14 +156,16 @@ def test_client_hanging_up_mid_message_costs_only_its_connection(server):
     assert client.ping()
 
 
-def test_stalled_client_is_dropped_after_the_stall_timeout(server):
+def test_stalled_client_is_told_and_dropped_after_the_stall_timeout(server):
     _, path, client = server
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
         s.settimeout(30)
         s.connect(str(path))
         s.sendall(struct.pack(">I", 100) + b'{"ty')
         start = time.monotonic()
-        assert s.recv(1) == b""  # the server closed it (stall timeout is 1 s)
+        response = receive_message(s)  # the stall timeout is 1 s
+        assert response["status"] == "error" and "not complete 1 s after its first byte" in response["error"]
+        assert s.recv(1) == b""  # then closed
         assert time.monotonic() - start < 10
     assert client.ping()
 

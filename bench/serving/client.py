@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import socket
+import sys
 import time
 
 import torch
@@ -21,10 +22,13 @@ class GeneratorClient:
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.settimeout(timeout)
         self.sock.connect(str(socket_path))
-        self.notes: list[str] = []
-        self.preprocess = script_or_eager(pad_or_truncate, self.notes)
+        notes: list[str] = []
+        self.preprocess = script_or_eager(pad_or_truncate, notes)
+        for note in notes:  # the worker's log is where a reader of the run looks
+            print(f"client: {note}", file=sys.stderr, flush=True)
 
     def call(self, message: dict) -> dict:
+        """Send one request and return its answer; ServerError if the answer is an error."""
         send_message(self.sock, message)
         response = receive_message(self.sock, max_bytes=1 << 30)  # trust the server's answers
         if response.get("status") != "success":
@@ -39,12 +43,15 @@ class GeneratorClient:
         return response["output_tokens"][0], response
 
     def ping(self) -> bool:
+        """Whether the server answers ping with pong."""
         return self.call({"type": "ping"}).get("type") == "pong"
 
     def stats(self) -> dict:
+        """The server's counters and preparation facts."""
         return self.call({"type": "stats"})
 
     def close(self) -> None:
+        """Hang up."""
         self.sock.close()
 
 

@@ -14,14 +14,17 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from bench.serving.protocol import (MAX_MESSAGE_BYTES, FramingError, Inference, PeerClosed, ProtocolError, decode,
-                            parse_request, read_frame, send_message)
-from strategies.base import Strategy
+from bench.serving.acceptor import POLL_S, SHUTTING_DOWN, Acceptor
+from bench.serving.limits import STALL_TIMEOUT_S, ServerLimits
+from bench.serving.protocol import (MAX_MESSAGE_BYTES, FramingError, Inference, PeerClosed, ProtocolError,
+                                    check_sampling, decode, parse_request, read_frame, send_message)
+
+if TYPE_CHECKING:  # the server itself runs whatever it is given; importing strategies would load torch
+    from strategies.base import Strategy
 
 IDLE_TIMEOUT_S = 600.0  # a connection may sit idle between requests this long (a benchmark client pauses to write)
-STALL_TIMEOUT_S = 10.0  # once a message starts, the rest must arrive within this; a stalled client loses its connection
-POLL_S = 0.2  # how often blocking loops look at the stop flag
 SHUTDOWN_GRACE_S = 5.0  # time given to connection threads to send their last answers
 
 
@@ -35,19 +38,19 @@ class Job:
 
 class GeneratorServer:
     def __init__(self, listener: socket.socket, max_message: int = MAX_MESSAGE_BYTES,
-                 stall_timeout: float = STALL_TIMEOUT_S):
+                 stall_timeout: float = STALL_TIMEOUT_S, *, limits: ServerLimits | None = None):
         """listener: bound by bind_private before the (slow) model load, so a conflict shows at once;
-        whoever bound it closes it and removes its file once serve_forever returns."""
+        whoever bound it closes it and removes its file once serve_forever returns.
+        limits: all of them (validated); without it, max_message and stall_timeout with the other defaults."""
         self.listener = listener
-        self.max_message = max_message
-        self.stall_timeout = stall_timeout
+        self.limits = limits if limits is not None else ServerLimits(max_message, stall_timeout)
         self.jobs: queue.Queue[Job] = queue.Queue()
         self.stopping = threading.Event()
         self.closed = threading.Event()  # set once the queue is drained: nobody will run a job any more
         self.lock = threading.Lock()
-        self.counters = {"requests": 0, "errors": 0, "connections": 0, "dropped_connections": 0}
+        self.counters = {"requests": 0, "errors": 0, "dropped_connections": 0}
         self.queue_delay = {"n": 0, "total_ms": 0.0, "max_ms": None}  # running, so a long-lived server stays small
-        self.connections: list[threading.Thread] = []
+        self.acceptor = Acceptor(listener, self.limits.max_connections, self._serve_connection, self.stopping)
 
     def attach(self, strategy: Strategy, vocab_size: int, max_positions: int | None, sampling: tuple[str, float],
                info: dict) -> None:
@@ -60,13 +63,13 @@ class GeneratorServer:
 
     # -- lifecycle ---------------------------------------------------------------------------
     def install_signal_handlers(self) -> None:
+        """SIGTERM and SIGINT stop the server after the request in flight."""
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: self.stopping.set())
 
     def serve_forever(self) -> None:
         """Accept on a thread; run jobs here until told to stop; then clean up."""
-        acceptor = threading.Thread(target=self._accept_loop, name="accept", daemon=True)
-        acceptor.start()
+        self.acceptor.start()
         try:
             while not self.stopping.is_set():
                 try:
@@ -75,30 +78,24 @@ class GeneratorServer:
                     continue
                 self._execute(job)
         finally:
-            self._shutdown(acceptor)
+            self._shutdown()
 
-    def _shutdown(self, acceptor: threading.Thread) -> None:
-        self.stopping.set()
-        acceptor.join(SHUTDOWN_GRACE_S)
+    def _shutdown(self) -> None:
+        self.stopping.set()  # from here new connections and requests are answered SHUTTING_DOWN
         while True:  # queued behind the request in flight: answered, not dropped
             try:
                 job = self.jobs.get_nowait()
             except queue.Empty:
                 break
-            self._finish(job, {"status": "error", "error": "server is shutting down"})
+            self._finish(job, {"status": "error", "error": SHUTTING_DOWN})
         self.closed.set()
-        deadline = time.monotonic() + SHUTDOWN_GRACE_S
-        for thread in self.connections:
-            thread.join(max(0.0, deadline - time.monotonic()))
+        self.acceptor.join_handlers(SHUTDOWN_GRACE_S)
+        self.acceptor.close()
 
     # -- GPU side (main thread) --------------------------------------------------------------
     def _execute(self, job: Job) -> None:
         started = time.perf_counter_ns()
         request = job.request
-        mismatch = self._sampling_mismatch(request)
-        if mismatch:
-            self._finish(job, {"status": "error", "error": mismatch})
-            return
         try:
             token = self.strategy.first_token(request.input_tokens)
         except Exception as exc:  # one failing request must not take the server down
@@ -114,13 +111,6 @@ class GeneratorServer:
         self._finish(job, {"status": "success", "output_tokens": [token], "server_ttft_ms": (done - started) / 1e6,
                            "queue_ms": queue_ms, "prompt_len": len(request.input_tokens)})
 
-    def _sampling_mismatch(self, request: Inference) -> str | None:
-        if request.do_sample is not None and request.do_sample != self.do_sample:
-            return f"this server was prepared with do_sample={self.do_sample}; restart it with the other sampling mode"
-        if request.temperature is not None and self.do_sample and request.temperature != self.temperature:
-            return f"this server samples at temperature {self.temperature}; restart it to change that"
-        return None
-
     def _finish(self, job: Job, response: dict) -> None:
         with self.lock:
             self.counters["requests"] += 1
@@ -129,32 +119,17 @@ class GeneratorServer:
         job.done.set()
 
     # -- connections (threads) ---------------------------------------------------------------
-    def _accept_loop(self) -> None:
-        self.listener.settimeout(POLL_S)
-        while not self.stopping.is_set():
-            try:
-                conn, _ = self.listener.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            thread = threading.Thread(target=self._serve_connection, args=(conn,), daemon=True)
-            with self.lock:
-                self.counters["connections"] += 1
-                self.connections = [t for t in self.connections if t.is_alive()] + [thread]
-            thread.start()
-
     def _serve_connection(self, conn: socket.socket) -> None:
         with conn:
             while not self.stopping.is_set():
                 conn.settimeout(IDLE_TIMEOUT_S)
                 try:
-                    payload = read_frame(conn, self.max_message, self.stall_timeout)
+                    payload = read_frame(conn, self.limits.max_message, self.limits.stall_timeout)
                 except FramingError as exc:
                     self._reply(conn, {"status": "error", "error": str(exc)})
                     self._drop()
                     return
-                except (PeerClosed, socket.timeout, OSError):
+                except (PeerClosed, OSError):  # hung up, or idle past IDLE_TIMEOUT_S (socket.timeout)
                     self._drop()
                     return
                 if not self._reply(conn, self._answer(payload)):
@@ -163,6 +138,8 @@ class GeneratorServer:
     def _answer(self, payload: bytes) -> dict:
         try:
             request = parse_request(decode(payload), self.vocab_size, self.max_positions)
+            if isinstance(request, Inference):
+                check_sampling(request, self.do_sample, self.temperature)
         except ProtocolError as exc:
             with self.lock:
                 self.counters["errors"] += 1
@@ -172,12 +149,12 @@ class GeneratorServer:
         if request == "stats":
             return {"status": "success", "type": "stats", **self.stats()}
         if self.stopping.is_set():
-            return {"status": "error", "error": "server is shutting down"}
+            return {"status": "error", "error": SHUTTING_DOWN}
         job = Job(request)
         self.jobs.put(job)
         while not job.done.wait(POLL_S):
             if self.closed.is_set():  # queued after the final drain
-                return {"status": "error", "error": "server is shutting down"}
+                return {"status": "error", "error": SHUTTING_DOWN}
         return job.response
 
     def _reply(self, conn: socket.socket, response: dict) -> bool:
@@ -193,10 +170,11 @@ class GeneratorServer:
             self.counters["dropped_connections"] += 1
 
     def stats(self) -> dict:
+        """Counters, queueing delay, the strategy's own counters and the preparation facts."""
         with self.lock:
             counters = dict(self.counters)
             delay = dict(self.queue_delay)
         queueing = {"n": delay["n"], "mean_ms": delay["total_ms"] / delay["n"] if delay["n"] else None,
                     "max_ms": delay["max_ms"]}
-        return {**counters, "queue_delay": queueing, "strategy": self.strategy.stats(),
+        return {**counters, **self.acceptor.stats(), "queue_delay": queueing, "strategy": self.strategy.stats(),
                 "graph_mem_bytes": self.strategy.graph_memory_bytes(), **self.info}

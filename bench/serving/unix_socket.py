@@ -8,6 +8,8 @@ import socket
 import stat
 from pathlib import Path
 
+from bench.serving.limits import BACKLOG
+
 PRIVATE_DIR_MODE = 0o700
 SOCKET_MODE = 0o600
 # the kernel's sun_path is 108 bytes including the terminating NUL
@@ -30,6 +32,7 @@ def private_dir(folder: Path) -> None:
 
 
 def is_live(path: Path) -> bool:
+    """Whether a server accepts connections at `path` (a refused connect means a stale file)."""
     probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         probe.connect(str(path))
@@ -42,8 +45,8 @@ def is_live(path: Path) -> bool:
         probe.close()
 
 
-def bind_private(path: Path) -> socket.socket:
-    """A listening socket at `path`, replacing a stale one, refusing a live one."""
+def bind_private(path: Path, backlog: int = BACKLOG) -> socket.socket:
+    """A listening socket at `path` queueing up to `backlog` connects, replacing a stale one, refusing a live one."""
     if len(os.fsencode(str(path))) > MAX_PATH_BYTES:
         raise SocketError(f"socket path {path} is longer than {MAX_PATH_BYTES} bytes; use a shorter one")
     private_dir(path.parent)
@@ -60,5 +63,5 @@ def bind_private(path: Path) -> socket.socket:
     finally:
         os.umask(old_umask)
     os.chmod(path, SOCKET_MODE)
-    server.listen()
+    server.listen(backlog)
     return server

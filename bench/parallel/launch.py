@@ -123,15 +123,20 @@ def _rank_main(fn, rank: int, world_size: int, port: int, backend: str, args: tu
         if backend == "nccl":
             torch.cuda.set_device(rank)
         dist.init_process_group(backend, rank=rank, world_size=world_size)
-        try:
-            result = fn(rank, world_size, *args)
-        finally:
-            dist.destroy_process_group()
-        outcomes.put(RankOutcome(rank, result if rank == 0 else None))
+        result = fn(rank, world_size, *args)
     except BaseException as exc:  # noqa: BLE001 - every failure must reach the parent as a line
+        # reported before anything else: the other ranks fail soon after (peer gone), and the parent
+        # takes the first report, which must be the cause; the parent kills them, no teardown here
         last = traceback.extract_tb(exc.__traceback__)[-1:] or None
         where = f" ({os.path.basename(last[0].filename)}:{last[0].lineno})" if last else ""
-        outcomes.put(RankOutcome(rank, error=f"{type(exc).__name__}: {exc}{where}".splitlines()[0]))
-    finally:
-        outcomes.close()
-        outcomes.join_thread()  # the report is flushed before the process exits
+        _report(outcomes, RankOutcome(rank, error=f"{type(exc).__name__}: {exc}{where}".splitlines()[0]))
+        return
+    dist.destroy_process_group()
+    _report(outcomes, RankOutcome(rank, result if rank == 0 else None))
+
+
+def _report(outcomes, outcome: RankOutcome) -> None:
+    """Send and flush: the report is in the pipe before this process can exit or be killed."""
+    outcomes.put(outcome)
+    outcomes.close()
+    outcomes.join_thread()

@@ -50,6 +50,14 @@ def hanging_rank(rank: int, world_size: int, folder: str) -> None:
     dist.barrier()
 
 
+def dying_rank(rank: int, world_size: int, rank_zero_waits_in_a_collective: bool) -> None:
+    """Rank 1 dies at once without a word (as a segfault would); rank 0 waits for it in a collective
+    (and reports the lost peer first) or outside one (and reports nothing)."""
+    if rank == 1:
+        os._exit(3)
+    dist.barrier() if rank_zero_waits_in_a_collective else time.sleep(600)
+
+
 def alive(pid: int) -> bool:
     """True while the process exists and is not a zombie."""
     try:
@@ -75,6 +83,12 @@ def test_a_failing_rank_reaches_the_parent_and_nothing_is_left(tmp_path):
     assert caught.value.rank == 1
     pids = left_pids(tmp_path, 2)
     assert not [pid for pid in pids if alive(pid)]
+
+
+@pytest.mark.parametrize("in_collective", [True, False])
+def test_a_rank_that_dies_silently_is_named_with_its_exit_code(in_collective):
+    with pytest.raises(LaunchError, match="rank 1: exited with code 3 without a report"):
+        launch(dying_rank, 2, args=(in_collective,), timeout_s=60)
 
 
 def test_a_hanging_rank_times_out_and_nothing_is_left(tmp_path):

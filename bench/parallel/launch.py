@@ -80,19 +80,26 @@ def _wait(ranks: list, outcomes, deadline: float, timeout_s: float) -> Any:
         try:
             outcome: RankOutcome = outcomes.get(timeout=POLL_S)
         except queue.Empty:
-            for rank in sorted(pending):
-                code = ranks[rank].exitcode
-                if code is not None and outcomes.empty():
-                    raise LaunchError(rank, f"exited with code {code} without a report")
+            _raise_if_silently_dead(ranks, pending, outcomes)
             if time.monotonic() > deadline:
                 raise LaunchError(None, f"timed out after {timeout_s:g} s; ranks still running: {sorted(pending)}")
             continue
         if outcome.error is not None:
+            # a rank that died without a word is the cause; the others only report its absence
+            _raise_if_silently_dead(ranks, pending - {outcome.rank}, outcomes)
             raise LaunchError(outcome.rank, outcome.error)
         pending.discard(outcome.rank)
         if outcome.rank == 0:
             result = outcome.result
     return result
+
+
+def _raise_if_silently_dead(ranks: list, pending: set[int], outcomes) -> None:
+    """LaunchError for a pending rank that has exited with no report waiting in the queue."""
+    for rank in sorted(pending):
+        code = ranks[rank].exitcode
+        if code is not None and outcomes.empty():
+            raise LaunchError(rank, f"exited with code {code} without a report")
 
 
 def _kill_all(ranks: list) -> None:

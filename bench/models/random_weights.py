@@ -19,10 +19,10 @@ streams differ, so compare a one-GPU and a TP run built on the same kind of GPU.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
-
 import torch
 from torch import nn
+
+from bench.models.meta_fill import LocalSlice, fill_parameters
 
 # A tile of 1024 x 1024 float32 values is 4 MB: large enough that one generator per tile costs
 # nothing next to the drawing (a 70B model is ~70k tiles), small enough that a shard boundary
@@ -38,9 +38,6 @@ TILE_COLS = 1024
 NORM_NOISE = 0.1
 BIAS_STD = 0.02
 DEFAULT_INITIALIZER_RANGE = 0.02  # transformers' own default when a config gives none
-
-LocalSlice = Callable[[str, torch.Tensor], "tuple[slice, ...] | None"]
-
 
 def tile_seed(seed: int, name: str, row_tile: int, col_tile: int) -> int:
     """A stable 63-bit seed for one tile (Python's hash() is salted per process, so not that)."""
@@ -101,46 +98,16 @@ def initializer_std(config) -> float:
     return getattr(text, "initializer_range", None) or DEFAULT_INITIALIZER_RANGE
 
 
-@torch.no_grad()
 def materialize(model: nn.Module, seed: int, device: torch.device, local_slice: LocalSlice | None = None,
                 tile: tuple[int, int] = (TILE_ROWS, TILE_COLS)) -> nn.Module:
     """Fill every parameter of `model` (meta or real) with its random values, in place, on `device`.
 
     `local_slice(name, param)` gives the block of the full parameter this process holds
-    (None: the whole of it); for a DTensor parameter the block fills its local tensor. Buffers of
-    a meta model (rotary inv_freq) are recomputed with transformers' own init.
+    (None: the whole of it); for a DTensor parameter the block fills its local tensor.
     """
-    was_meta = any(t.is_meta for t in (*model.parameters(), *model.buffers()))
-    if was_meta:
-        model.to_empty(device=device)
-        _recompute_buffers(model)
-        if hasattr(model, "tie_weights"):  # to_empty makes new tensors, which unties shared ones
-            model.tie_weights()
     std = initializer_std(model.config) if hasattr(model, "config") else DEFAULT_INITIALIZER_RANGE
-    for name, param in model.named_parameters():
-        block = (local_slice(name, param) if local_slice else None) or tuple(slice(None) for _ in param.shape)
-        target = param.to_local() if hasattr(param, "to_local") else param
-        values = parameter_values(name, tuple(param.shape), block, seed, std, target.device, tile)
-        if values.shape != target.shape:
-            raise ValueError(f"{name}: local block {tuple(values.shape)} does not match its local tensor "
-                             f"{tuple(target.shape)}")
-        target.copy_(values)
-    return model
 
+    def values(name: str, shape: tuple, block: tuple, on: torch.device) -> torch.Tensor:
+        return parameter_values(name, shape, block, seed, std, on, tile)
 
-def _recompute_buffers(model: nn.Module) -> None:
-    """Buffers have no random part: let transformers' init recompute them (it knows rotary embeddings).
-
-    Floating buffers are set to NaN first, so one that the init does not know is caught, not left as garbage.
-    """
-    init = getattr(model, "_init_weights", None)
-    for module in model.modules():
-        buffers = [b for b in module.buffers(recurse=False) if b.is_floating_point()]
-        for buffer in buffers:
-            buffer.fill_(float("nan"))
-        if buffers and init is not None:
-            init(module)
-    for name, buffer in model.named_buffers():
-        if buffer.is_floating_point() and buffer.isnan().any():
-            raise ValueError(f"buffer {name}: transformers' init does not recompute it, so a meta build "
-                             "cannot make this model")
+    return fill_parameters(model, device, values, local_slice)

@@ -10,7 +10,10 @@ The model is made on the meta device (shapes only), split by the plan (its split
 DTensors of meta local shards), then each rank draws only its own shards with random_weights; the
 embedding and lm_head, kept whole, are drawn whole on every rank. A one-GPU model materialised with
 the same seed on the same kind of device holds exactly the concatenation of the ranks' shards.
-Checkpoints are not loaded sharded yet: `refuse_checkpoint` says so.
+
+A safetensors checkpoint loads the same way, each rank reading only its blocks:
+
+    model = load_sharded_model(config, "/path/to/checkpoint-folder", mesh, dtype=torch.float16)
 """
 from __future__ import annotations
 
@@ -21,19 +24,35 @@ from torch.distributed.tensor import DTensor, Shard
 from torch.distributed.tensor.parallel import parallelize_module
 from transformers import AutoModelForCausalLM, PretrainedConfig
 
+from bench.models.meta_fill import fill_parameters
 from bench.models.random_weights import TILE_COLS, TILE_ROWS, materialize
+from bench.models.safetensors_blocks import SafetensorsBlocks
 from bench.parallel.plan import tensor_parallel_plan
 
 
 def build_sharded_model(config: PretrainedConfig, mesh: DeviceMesh, seed: int, dtype: torch.dtype,
                         attn_implementation: str = "sdpa",
                         tile: tuple[int, int] = (TILE_ROWS, TILE_COLS)) -> nn.Module:
-    """This rank's part of the model: split Linears hold their shard, the rest is whole; eval mode."""
+    """This rank's part of a random-weight model: split Linears hold their shard, the rest is whole; eval mode."""
+    model = meta_parallel_model(config, mesh, dtype, attn_implementation)
+    return materialize(model, seed, mesh_device(mesh), local_slice=dtensor_block, tile=tile).eval()
+
+
+def load_sharded_model(config: PretrainedConfig, folder: str, mesh: DeviceMesh, dtype: torch.dtype,
+                       attn_implementation: str = "sdpa") -> nn.Module:
+    """This rank's part of a safetensors checkpoint, read block by block; eval mode."""
+    blocks = SafetensorsBlocks(folder)  # a folder it cannot read fails here, before any model is made
+    model = meta_parallel_model(config, mesh, dtype, attn_implementation)
+    return fill_parameters(model, mesh_device(mesh), blocks, local_slice=dtensor_block).eval()
+
+
+def meta_parallel_model(config: PretrainedConfig, mesh: DeviceMesh, dtype: torch.dtype,
+                        attn_implementation: str) -> nn.Module:
+    """The model on the meta device with the plan applied: shapes and placements, no memory."""
     with torch.device("meta"):
         model = AutoModelForCausalLM.from_config(config, dtype=dtype, attn_implementation=attn_implementation)
     parallelize_module(model, mesh, tensor_parallel_plan(model, mesh.size()))
-    materialize(model, seed, mesh_device(mesh), local_slice=dtensor_block, tile=tile)
-    return model.eval()
+    return model
 
 
 def mesh_device(mesh: DeviceMesh) -> torch.device:
@@ -60,9 +79,3 @@ def dtensor_block(name: str, param: torch.Tensor) -> tuple[slice, ...] | None:
     elif not placement.is_replicate():
         raise ValueError(f"{name}: placement {placement} has no block of the full tensor")
     return tuple(block)
-
-
-def refuse_checkpoint(name_or_path: str) -> str:
-    """Why a checkpoint cannot be loaded sharded: the reason line a skipped run reports."""
-    return (f"model.name_or_path {name_or_path!r}: loading a checkpoint shard by shard is not built yet; "
-            "tensor_parallel > 1 runs on presets and configs (random weights)")

@@ -6,7 +6,7 @@ import torch
 from torch.distributed.tensor.parallel import ColwiseParallel, RowwiseParallel
 from transformers import AutoModelForCausalLM, GPT2Config, LlamaConfig, MistralConfig, Qwen2Config
 
-from bench.parallel.plan import ShardingRefused, tensor_parallel_plan
+from bench.parallel.plan import ShardingRefused, check_shardable, tensor_parallel_plan
 
 SHAPE = dict(vocab_size=64, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
              num_attention_heads=4, num_key_value_heads=2)
@@ -39,9 +39,14 @@ def test_sizes_that_do_not_split_evenly_are_refused(change, reason):
         tensor_parallel_plan(meta_model(LlamaConfig(**{**SHAPE, **change})), 3)
 
 
-def test_unknown_model_type_is_refused():
+def test_unknown_model_type_is_refused_from_the_config_alone():
+    config = GPT2Config(n_embd=32, n_layer=1, n_head=4, vocab_size=64)
     with pytest.raises(ShardingRefused, match="model type 'gpt2' has no tensor-parallel plan"):
-        tensor_parallel_plan(meta_model(GPT2Config(n_embd=32, n_layer=1, n_head=4, vocab_size=64)), 2)
+        check_shardable(config, 2)
+    with pytest.raises(ShardingRefused, match="model type 'gpt2'"):
+        tensor_parallel_plan(meta_model(config), 2)
+    with pytest.raises(ShardingRefused, match="tensor_parallel must be >= 1, got 0"):
+        check_shardable(LlamaConfig(**SHAPE), 0)
 
 
 def test_a_layer_without_the_expected_linear_is_an_unknown_layout():

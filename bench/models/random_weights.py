@@ -19,6 +19,8 @@ streams differ, so compare a one-GPU and a TP run built on the same kind of GPU.
 from __future__ import annotations
 
 import hashlib
+import math
+
 import torch
 from torch import nn
 
@@ -39,6 +41,7 @@ NORM_NOISE = 0.1
 BIAS_STD = 0.02
 DEFAULT_INITIALIZER_RANGE = 0.02  # transformers' own default when a config gives none
 
+
 def tile_seed(seed: int, name: str, row_tile: int, col_tile: int) -> int:
     """A stable 63-bit seed for one tile (Python's hash() is salted per process, so not that)."""
     key = f"{seed}/{name}/{row_tile}/{col_tile}".encode()
@@ -46,6 +49,7 @@ def tile_seed(seed: int, name: str, row_tile: int, col_tile: int) -> int:
 
 
 def _bounds(part: slice, size: int) -> tuple[int, int]:
+    """[start, stop) of a contiguous slice of a dimension of `size`."""
     start, stop, step = part.indices(size)
     if step != 1:
         raise ValueError(f"a shard slice must be contiguous, got step {step}")
@@ -56,7 +60,7 @@ def standard_normal_block(seed: int, name: str, shape: tuple[int, ...], block: t
                           device: torch.device, tile: tuple[int, int] = (TILE_ROWS, TILE_COLS)) -> torch.Tensor:
     """The N(0, 1) float32 values of `block` of a `shape` tensor, drawn tile by tile."""
     if len(shape) > 2:  # conv-like weights: tiles over the first dim and the rest flattened
-        flat = standard_normal_block(seed, name, (shape[0], _prod(shape[1:])), (block[0], slice(None)), device, tile)
+        flat = standard_normal_block(seed, name, (shape[0], math.prod(shape[1:])), (block[0], slice(None)), device, tile)
         return flat.reshape(-1, *shape[1:])[(slice(None), *block[1:])]
     rows, cols = (shape[0], 1) if len(shape) == 1 else shape
     r0, r1 = _bounds(block[0], rows)
@@ -72,13 +76,6 @@ def standard_normal_block(seed: int, name: str, shape: tuple[int, ...], block: t
             lo_r, hi_r, lo_c, hi_c = max(r0, tr0), min(r1, tr1), max(c0, tc0), min(c1, tc1)
             out[lo_r - r0:hi_r - r0, lo_c - c0:hi_c - c0] = values[lo_r - tr0:hi_r - tr0, lo_c - tc0:hi_c - tc0]
     return out.reshape(-1) if len(shape) == 1 else out
-
-
-def _prod(dims: tuple[int, ...]) -> int:
-    total = 1
-    for d in dims:
-        total *= d
-    return total
 
 
 def parameter_values(name: str, shape: tuple[int, ...], block: tuple[slice, ...], seed: int, std: float,

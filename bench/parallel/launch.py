@@ -136,7 +136,8 @@ def _rank_main(fn, rank: int, world_size: int, port: int, backend: str, args: tu
         # takes the first report, which must be the cause; the parent kills them, no teardown here
         last = traceback.extract_tb(exc.__traceback__)[-1:] or None
         where = f" ({os.path.basename(last[0].filename)}:{last[0].lineno})" if last else ""
-        _report(outcomes, RankOutcome(rank, error=f"{type(exc).__name__}: {exc}{where}".splitlines()[0]))
+        first_line = (str(exc).strip().splitlines() or [""])[0]
+        _report(outcomes, RankOutcome(rank, error=f"{type(exc).__name__}: {first_line}{where}"))
         return
     dist.destroy_process_group()
     _report(outcomes, RankOutcome(rank, result if rank == 0 else None))

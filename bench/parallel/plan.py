@@ -1,6 +1,7 @@
 """The tensor-parallel plan of a transformers causal LM: which Linear is split which way.
 
-Usage (every rank, after torch.distributed is initialised):
+Usage: `check_shardable(config, world_size)` in the parent refuses a model before any rank starts;
+then every rank, after torch.distributed is initialised:
 
     mesh = init_device_mesh("cuda", (world_size,))
     parallelize_module(model, mesh, tensor_parallel_plan(model, world_size))
@@ -34,11 +35,8 @@ class ShardingRefused(ValueError):
 def tensor_parallel_plan(model: nn.Module, world_size: int) -> dict[str, ParallelStyle]:
     """Module name -> ColwiseParallel / RowwiseParallel for every decoder layer, or ShardingRefused."""
     config = getattr(model, "config", None)
-    model_type = getattr(config, "model_type", None)
-    if model_type not in SUPPORTED_MODEL_TYPES:
-        raise ShardingRefused(f"model type {model_type!r} has no tensor-parallel plan here "
-                              f"(supported: {', '.join(SUPPORTED_MODEL_TYPES)})")
-    check_divisible(config, world_size)
+    check_shardable(config, world_size)
+    model_type = config.model_type
     layers = getattr(getattr(model, "model", None), "layers", None)
     if not isinstance(layers, nn.ModuleList) or len(layers) != config.num_hidden_layers:
         raise ShardingRefused(f"{model_type}: expected model.model.layers with {config.num_hidden_layers} "
@@ -53,8 +51,13 @@ def tensor_parallel_plan(model: nn.Module, world_size: int) -> dict[str, Paralle
     return plan
 
 
-def check_divisible(config, world_size: int) -> None:
-    """Heads, kv-heads and the MLP width must split evenly: a rank owns whole heads."""
+def check_shardable(config, world_size: int) -> None:
+    """ShardingRefused unless the config is a supported family whose heads, kv-heads and MLP width split
+    evenly (a rank owns whole heads); needs no model, so a parent can refuse before starting ranks."""
+    model_type = getattr(config, "model_type", None)
+    if model_type not in SUPPORTED_MODEL_TYPES:
+        raise ShardingRefused(f"model type {model_type!r} has no tensor-parallel plan here "
+                              f"(supported: {', '.join(SUPPORTED_MODEL_TYPES)})")
     if world_size < 1:
         raise ShardingRefused(f"tensor_parallel must be >= 1, got {world_size}")
     sizes = {

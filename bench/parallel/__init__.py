@@ -1,0 +1,1 @@
+"""Tensor parallel over the GPUs of one host: the plan, the sharded build and the rank launcher."""

@@ -16,11 +16,13 @@ import yaml
 
 from bench.config.errors import ConfigError, shown
 
-# a config is a few hundred bytes; a file this large is not one, so it is not read whole
-MAX_CONFIG_BYTES = 1 << 20
-# the document with every alias expanded, counted as one per node plus one per scalar character: a
-# file without aliases stays under its own byte count, so only expansion can pass this
-MAX_EXPANDED_SIZE = MAX_CONFIG_BYTES
+# the configs here are at most 1.2 KB; 16 KiB still holds a long prompts.text, and pure-Python
+# PyYAML parses it in a fraction of a second (a 120 KB list took 3 s), so a bigger file is not read
+MAX_CONFIG_BYTES = 16 << 10
+# the document with every alias expanded, counted as one per node plus one per scalar character:
+# a million is far beyond any config (one without aliases stays under its byte count) and still
+# builds in well under a second; a 300-byte alias bomb expands to billions
+MAX_EXPANDED_SIZE = 1 << 20
 # a config nests four levels (strategies[i].options.buckets[j]); deeper is a mistake or an attack
 MAX_DEPTH = 32
 MERGE_TAG = "tag:yaml.org,2002:merge"
@@ -37,6 +39,7 @@ def read_yaml(path: str | Path) -> Any:
         raise ConfigError(f"{path}: not a UTF-8 text file (byte 0x{data[exc.start]:02x} at offset {exc.start})") from None
     loader = None
     try:
+        _refuse_deep_nesting(text, str(path))
         loader = yaml.SafeLoader(text)
         node = loader.get_single_node()
         if node is None:
@@ -51,8 +54,6 @@ def read_yaml(path: str | Path) -> Any:
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
         raise ConfigError(f"{path}: malformed YAML{where}: {problem}") from None
-    except RecursionError:  # the composer recurses per level: thousands of '[' exhaust the stack
-        raise ConfigError(f"{path}: nested deeper than {MAX_DEPTH} levels") from None
     finally:
         if loader is not None:
             loader.dispose()
@@ -67,6 +68,19 @@ def _read_bytes(path: Path) -> bytes:
     if len(data) > MAX_CONFIG_BYTES:
         raise ConfigError(f"{path}: larger than {MAX_CONFIG_BYTES} bytes; a config is a few hundred")
     return data
+
+
+def _refuse_deep_nesting(text: str, source: str) -> None:
+    """Stop at the first level past MAX_DEPTH: the scanner's work grows with the square of the depth,
+    and the composer recurses once per level (100,000 '[' would take seconds, then overflow the stack)."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise ConfigError(f"{source}: line {event.start_mark.line + 1}: nested deeper than {MAX_DEPTH} levels")
+        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            depth -= 1
 
 
 def _expanded_size(node: yaml.Node, source: str, where: str, depth: int, sizes: dict, open_ids: set) -> int:

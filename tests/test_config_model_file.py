@@ -91,3 +91,9 @@ def test_lengths_beyond_a_local_name_or_paths_positions(tmp_path):
 def test_lengths_beyond_a_presets_positions():
     raw = tiny_raw(prompts={"lengths": [2048, 2049]})  # tiny-llama has 2048 positions
     assert refusal(raw) == "prompts.lengths[1]: 2049 exceeds the model's maximum positions (2048)"
+
+
+def test_lengths_beyond_a_nested_text_configs_positions(tmp_path):
+    content = {"model_type": "llava", "text_config": LLAMA, "max_position_embeddings": 4096}
+    raw = with_model_file(tmp_path, content, prompts={"lengths": [65]})
+    assert refusal(raw) == "prompts.lengths[0]: 65 exceeds the model's maximum positions (64)"

@@ -91,3 +91,7 @@ def test_huge_file_is_refused_unread(write_config):
 def test_folder_instead_of_file(tmp_path):
     with pytest.raises(ConfigError, match="cannot read config"):
         load_config(tmp_path)
+
+
+def test_list_as_a_key_is_one_line(write_config):
+    assert "malformed YAML at line 2, column 3: found unhashable key" in refusal(write_config, "name: tiny\n? [a, b]\n: 1\n")

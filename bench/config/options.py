@@ -39,8 +39,8 @@ def check_seed(key: str, value: Any) -> None:
 
 def check_choice(key: str, value: Any, allowed: Iterable[str], what: str) -> None:
     """One of the allowed strings; a list or number is refused without being hashed."""
-    allowed = list(allowed)
-    if not isinstance(value, str) or value not in allowed:
+    allowed = list(allowed)  # a list compares; a dict's keys would hash, and a YAML list is unhashable
+    if value not in allowed:
         raise ConfigError(f"{key}: unknown {what} {shown(value)}; allowed: {', '.join(allowed)}")
 
 

@@ -25,7 +25,6 @@ MAX_CONFIG_BYTES = 16 << 10
 MAX_EXPANDED_SIZE = 1 << 20
 # a config nests four levels (strategies[i].options.buckets[j]); deeper is a mistake or an attack
 MAX_DEPTH = 32
-MERGE_TAG = "tag:yaml.org,2002:merge"
 SHOWN_PATH = 120  # a dotted key path in a message; longer ones come only from absurd keys
 
 
@@ -117,8 +116,8 @@ def _expanded_size(node: yaml.Node, source: str, where: str, depth: int, sizes: 
 def _refuse_duplicate_keys(node: yaml.MappingNode, source: str, where: str) -> None:
     seen = set()
     for key, _ in node.value:
-        if not isinstance(key, yaml.ScalarNode) or key.tag == MERGE_TAG:
-            continue  # a merge (<<) may repeat keys on purpose: the mapping's own keys override it
+        if not isinstance(key, yaml.ScalarNode):
+            continue  # a list or mapping as a key fails later, as an unknown key
         if (key.tag, key.value) in seen:
             section = f" in {where}" if where else ""
             raise ConfigError(f"{source}: line {key.start_mark.line + 1}: duplicate key {shown(key.value)}{section}; "

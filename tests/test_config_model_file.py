@@ -43,7 +43,8 @@ def test_bad_shape_field_is_named(tmp_path, field, value):
 
 def test_shape_fields_inside_text_config_are_checked(tmp_path):
     content = {"model_type": "llava", "text_config": {**LLAMA, "vocab_size": 0}}
-    assert refusal(with_model_file(tmp_path, content)) == "model.config: text_config.vocab_size must be a positive integer, got 0"
+    assert refusal(with_model_file(tmp_path, content)) == (
+        "model.config: text_config.vocab_size must be a positive integer, got 0")
 
 
 def test_heads_not_a_multiple_of_key_value_heads(tmp_path):

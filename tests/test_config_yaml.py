@@ -94,4 +94,5 @@ def test_folder_instead_of_file(tmp_path):
 
 
 def test_list_as_a_key_is_one_line(write_config):
-    assert "malformed YAML at line 2, column 3: found unhashable key" in refusal(write_config, "name: tiny\n? [a, b]\n: 1\n")
+    message = refusal(write_config, "name: tiny\n? [a, b]\n: 1\n")
+    assert "malformed YAML at line 2, column 3: found unhashable key" in message

@@ -43,7 +43,8 @@ def model_fields(spec: Any) -> tuple[str, dict] | None:
     if spec.config is not None:
         path = Path(spec.config)
         if not path.exists():
-            raise ConfigError(f"model.config: {shown(spec.config)} does not exist; give a config.json or a folder holding one")
+            raise ConfigError(f"model.config: {shown(spec.config)} does not exist; "
+                              "give a config.json or a folder holding one")
         return "model.config", read_model_config(path / "config.json" if path.is_dir() else path, "model.config")
     local = Path(spec.name_or_path) / "config.json"
     return ("model.name_or_path", read_model_config(local, "model.name_or_path")) if local.is_file() else None

@@ -68,7 +68,8 @@ class PromptConfig:
 
     def __post_init__(self):
         if not isinstance(self.lengths, (list, tuple)) or not self.lengths:
-            raise ConfigError(f"prompts.lengths: expected a non-empty list of positive integers, got {shown(self.lengths)}")
+            raise ConfigError(f"prompts.lengths: expected a non-empty list of positive integers, "
+                              f"got {shown(self.lengths)}")
         for i, n in enumerate(self.lengths):
             check_int(f"prompts.lengths[{i}]", n, minimum=1)
         if len(set(self.lengths)) != len(self.lengths):

@@ -35,7 +35,8 @@ def read_yaml(path: str | Path) -> Any:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not a UTF-8 text file (byte 0x{data[exc.start]:02x} at offset {exc.start})") from None
+        byte = f"0x{data[exc.start]:02x}"
+        raise ConfigError(f"{path}: not a UTF-8 text file (byte {byte} at offset {exc.start})") from None
     loader = None
     try:
         _refuse_deep_nesting(text, str(path))

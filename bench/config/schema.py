@@ -1,8 +1,10 @@
-"""YAML config -> frozen, validated dataclasses, before any model is loaded.
+"""YAML config -> frozen, validated dataclasses, before any model is loaded; imports no torch.
 
     cfg = load_config("configs/default.yaml")   # raises ConfigError with a one-line message
+    cfg = with_overrides(cfg, lengths=[10, 50])  # the command line's flags, checked the same way
 
-Every error names the offending key (dotted path), the value, and what is allowed.
+Every error names the offending key (dotted path), the value (cut if long), and what is allowed.
+The file is read by yaml_file.read_yaml; the model's fields are checked by model_file.check_against_model.
 """
 from __future__ import annotations
 

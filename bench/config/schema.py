@@ -1,8 +1,10 @@
-"""YAML config -> frozen, validated dataclasses, before any model is loaded.
+"""YAML config -> frozen, validated dataclasses, before any model is loaded; imports no torch.
 
     cfg = load_config("configs/default.yaml")   # raises ConfigError with a one-line message
+    cfg = with_overrides(cfg, lengths=[10, 50])  # the command line's flags, checked the same way
 
-Every error names the offending key (dotted path), the value, and what is allowed.
+Every error names the offending key (dotted path), the value (cut if long), and what is allowed.
+The file is read by yaml_file.read_yaml; the model's fields are checked by model_file.check_against_model.
 """
 from __future__ import annotations
 
@@ -11,17 +13,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from bench.config.errors import ConfigError
+from bench.config.errors import ConfigError, shown
+from bench.config.model_file import check_against_model
 from bench.config.names import BASELINE
-from bench.config.options import build_options, check_keys
+from bench.config.options import build_options, check_choice, check_int, check_keys, check_path_text, check_seed
+from bench.config.yaml_file import read_yaml
 from strategies.option_types import OPTION_TYPES
 
 DTYPE_NAMES = ("float16", "bfloat16", "float32")
+# the names transformers' attn_implementation accepts; anything else fails the worker as it builds the model
+ATTN_IMPLEMENTATIONS = ("eager", "sdpa", "flash_attention_2", "flash_attention_3", "flex_attention")
 DEVICES = ("auto", "cuda", "cpu")
 SAMPLING_MODES = ("greedy", "temperature")
 MAX_PROMPTS_PER_LENGTH = 64  # each prompt's reference logits are kept on disk; 64 bounds that file
+# logits are divided by the temperature in float32: below ~1e-37 the divisor rounds to zero and above
+# ~1e37 every logit to zero (uniform sampling); 1e-6 and 1e6 are far inside and already greedy or flat
+TEMPERATURE_RANGE = (1e-6, 1e6)
+# per length: 10**5 requests take hours on a 7B model and pin p99 far below run-to-run noise, so a
+# larger warmup or repeats is a typo (10**12 would run for years and fill the disk with samples)
+MAX_REQUESTS = 100_000
+# a run name is a folder name: file systems cap those at 255 bytes; 100 leaves room and stays readable
+MAX_NAME_BYTES = 100
 
 
 @dataclass(frozen=True)
@@ -41,13 +53,14 @@ class ModelConfig:
             raise ConfigError(f"model: give exactly one of preset, config, name_or_path (got {sources or 'none'})")
         if self.preset is not None:
             from bench.models.presets import PRESETS
-            if self.preset not in PRESETS:
-                raise ConfigError(f"model.preset: unknown preset {self.preset!r}; allowed: {', '.join(PRESETS)}")
-        if self.dtype not in DTYPE_NAMES:
-            raise ConfigError(f"model.dtype: unknown dtype {self.dtype!r}; allowed: {', '.join(DTYPE_NAMES)}")
-        if self.device not in DEVICES:
-            raise ConfigError(f"model.device: unknown device {self.device!r}; allowed: {', '.join(DEVICES)}")
-        _check_int("model.seed", self.seed, minimum=0)
+            check_choice("model.preset", self.preset, PRESETS, "preset")
+        for key in ("config", "name_or_path"):
+            if getattr(self, key) is not None:
+                check_path_text(f"model.{key}", getattr(self, key))
+        check_choice("model.dtype", self.dtype, DTYPE_NAMES, "dtype")
+        check_choice("model.device", self.device, DEVICES, "device")
+        check_choice("model.attn_implementation", self.attn_implementation, ATTN_IMPLEMENTATIONS, "implementation")
+        check_seed("model.seed", self.seed)
 
 
 @dataclass(frozen=True)
@@ -62,16 +75,17 @@ class PromptConfig:
 
     def __post_init__(self):
         if not isinstance(self.lengths, (list, tuple)) or not self.lengths:
-            raise ConfigError(f"prompts.lengths: expected a non-empty list of positive integers, got {self.lengths!r}")
+            raise ConfigError(f"prompts.lengths: expected a non-empty list of positive integers, "
+                              f"got {shown(self.lengths)}")
         for i, n in enumerate(self.lengths):
-            _check_int(f"prompts.lengths[{i}]", n, minimum=1)
+            check_int(f"prompts.lengths[{i}]", n, minimum=1)
         if len(set(self.lengths)) != len(self.lengths):
-            raise ConfigError(f"prompts.lengths: duplicate lengths in {list(self.lengths)}")
+            raise ConfigError(f"prompts.lengths: duplicate lengths in {shown(list(self.lengths))}")
         object.__setattr__(self, "lengths", tuple(self.lengths))
-        _check_int("prompts.seed", self.seed, minimum=0)
-        _check_int("prompts.per_length", self.per_length, minimum=1)
+        check_seed("prompts.seed", self.seed)
+        check_int("prompts.per_length", self.per_length, minimum=1)
         if self.per_length > MAX_PROMPTS_PER_LENGTH:
-            raise ConfigError(f"prompts.per_length: expected at most {MAX_PROMPTS_PER_LENGTH}, got {self.per_length!r}")
+            raise ConfigError(f"prompts.per_length: expected at most {MAX_PROMPTS_PER_LENGTH}, got {shown(self.per_length)}")
         if self.text is not None and (not isinstance(self.text, str) or not self.text.strip()):
             raise ConfigError("prompts.text: expected a non-empty string")
 
@@ -83,11 +97,13 @@ class SamplingConfig:
     seed: int = 0
 
     def __post_init__(self):
-        if self.mode not in SAMPLING_MODES:
-            raise ConfigError(f"sampling.mode: unknown mode {self.mode!r}; allowed: {', '.join(SAMPLING_MODES)}")
-        if isinstance(self.temperature, bool) or not isinstance(self.temperature, (int, float)) or self.temperature <= 0:
-            raise ConfigError(f"sampling.temperature: expected a positive number, got {self.temperature!r}")
-        _check_int("sampling.seed", self.seed, minimum=0)
+        check_choice("sampling.mode", self.mode, SAMPLING_MODES, "mode")
+        low, high = TEMPERATURE_RANGE
+        if (isinstance(self.temperature, bool) or not isinstance(self.temperature, (int, float))
+                or not low <= self.temperature <= high):
+            raise ConfigError(f"sampling.temperature: expected a number in [{low:g}, {high:g}], got "
+                              f"{shown(self.temperature)}; logits are divided by it in float32")
+        check_seed("sampling.seed", self.seed)
 
 
 @dataclass(frozen=True)
@@ -97,10 +113,10 @@ class MeasureConfig:
     unseen_length: int | None = None  # the cold-start probe's length; None: between the two shortest
 
     def __post_init__(self):
-        _check_int("measure.warmup", self.warmup, minimum=0)
-        _check_int("measure.repeats", self.repeats, minimum=1)
+        check_int("measure.warmup", self.warmup, minimum=0, maximum=MAX_REQUESTS)
+        check_int("measure.repeats", self.repeats, minimum=1, maximum=MAX_REQUESTS)
         if self.unseen_length is not None:
-            _check_int("measure.unseen_length", self.unseen_length, minimum=1)
+            check_int("measure.unseen_length", self.unseen_length, minimum=1)
 
 
 @dataclass(frozen=True)
@@ -129,23 +145,14 @@ class BenchConfig:
         return [s.name for s in self.strategies]
 
 
-def _check_int(key: str, value: Any, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        want = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
-        raise ConfigError(f"{key}: expected {want}, got {value!r}")
-
-
 def _section(raw: dict, key: str, cls: type) -> Any:
     value = raw.get(key, {})
     if value is None:
         value = {}
     if not isinstance(value, dict):
-        raise ConfigError(f"{key}: expected a mapping, got {type(value).__name__}")
+        raise ConfigError(f"{key}: expected a mapping, got {shown(value)}")
     check_keys(key, value, [f.name for f in dataclasses.fields(cls)])
-    try:
-        return cls(**value)
-    except TypeError as exc:  # a required field is missing
-        raise ConfigError(f"{key}: {exc}") from None
+    return cls(**value)  # every field has a default, and each checks its own type
 
 
 def _strategies(raw: Any) -> tuple[StrategySpec, ...]:
@@ -156,12 +163,12 @@ def _strategies(raw: Any) -> tuple[StrategySpec, ...]:
         if isinstance(entry, str):
             entry = {"name": entry}
         if not isinstance(entry, dict):
-            raise ConfigError(f"strategies[{i}]: expected a name or a mapping, got {entry!r}")
+            raise ConfigError(f"strategies[{i}]: expected a name or a mapping, got {shown(entry)}")
         check_keys(f"strategies[{i}]", entry, ["name", "options"])
         name = entry.get("name")
-        if name not in OPTION_TYPES:
-            raise ConfigError(f"strategies[{i}].name: unknown strategy {name!r}; allowed: {', '.join(OPTION_TYPES)}")
-        options = build_options(OPTION_TYPES[name], entry.get("options") or {}, f"strategies[{i}].options")
+        check_choice(f"strategies[{i}].name", name, OPTION_TYPES, "strategy")
+        options = entry.get("options")
+        options = build_options(OPTION_TYPES[name], {} if options is None else options, f"strategies[{i}].options")
         specs.append(StrategySpec(name, options))
     names = [s.name for s in specs]
     if len(set(names)) != len(names):
@@ -179,26 +186,23 @@ TRANSPORTS = ("inprocess", "ipc")
 
 
 def parse_config(raw: Any, source: str = "config") -> BenchConfig:
-    """Validate a parsed YAML document into a BenchConfig."""
+    """Validate a parsed YAML document into a BenchConfig, with every check that needs no torch."""
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: expected a mapping at the top level, got {type(raw).__name__}")
     check_keys("config", raw, TOP_KEYS)
     name = raw.get("name")
-    if not isinstance(name, str) or not name or "/" in name or name.startswith("."):
-        raise ConfigError(f"name: expected a run name usable as a folder name, got {name!r}")
+    check_run_name(name)
     if "model" not in raw:
         raise ConfigError("model: missing; give one of preset, config, name_or_path")
     output = raw.get("output", "results")
-    if not isinstance(output, str) or not output:
-        raise ConfigError(f"output: expected a folder path, got {output!r}")
+    check_path_text("output", output)
     transport = raw.get("transport", "inprocess")
-    if transport not in TRANSPORTS:
-        raise ConfigError(f"transport: unknown transport {transport!r}; allowed: {', '.join(TRANSPORTS)}")
+    check_choice("transport", transport, TRANSPORTS, "transport")
     model = _section(raw, "model", ModelConfig)
     prompts = _section(raw, "prompts", PromptConfig)
     if prompts.text is not None and model.name_or_path is None:
         raise ConfigError("prompts.text: needs a tokenizer, so model.name_or_path; presets and config: have none")
-    return BenchConfig(
+    cfg = BenchConfig(
         name=name,
         model=model,
         prompts=prompts,
@@ -209,23 +213,31 @@ def parse_config(raw: Any, source: str = "config") -> BenchConfig:
         transport=transport,
         raw=raw,
     )
+    check_folders(cfg)
+    check_against_model(cfg)
+    return cfg
+
+
+def check_run_name(name: Any) -> None:
+    """A run name is one folder name: printable, no '/', not hidden, at most MAX_NAME_BYTES in UTF-8."""
+    usable = (isinstance(name, str) and name and name.isprintable() and "/" not in name
+              and not name.startswith(".") and len(name.encode("utf-8", "replace")) <= MAX_NAME_BYTES)
+    if not usable:
+        raise ConfigError(f"name: expected a run name usable as a folder name (printable, no '/', not starting "
+                          f"with '.', at most {MAX_NAME_BYTES} bytes), got {shown(name)}")
+
+
+def check_folders(cfg: BenchConfig) -> None:
+    """The output folder and the run folder are folders or do not exist yet, never files."""
+    key = "--out" if cfg.out_override else "output"
+    for path in (Path(cfg.out_override),) if cfg.out_override else (Path(cfg.output), cfg.out_dir()):
+        if path.exists() and not path.is_dir():
+            raise ConfigError(f"{key}: {shown(str(path))} is an existing file, not a folder")
 
 
 def load_config(path: str | Path) -> BenchConfig:
-    """Read and validate a YAML config file."""
-    path = Path(path)
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read config ({exc.strerror})") from None
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise ConfigError(f"{path}: malformed YAML{where}: {problem}") from None
-    return parse_config(raw, str(path))
+    """Read and validate a YAML config file; every problem is a one-line ConfigError."""
+    return parse_config(read_yaml(path), str(path))
 
 
 def with_overrides(cfg: BenchConfig, strategies: list[str] | None = None, lengths: list[int] | None = None,
@@ -239,4 +251,8 @@ def with_overrides(cfg: BenchConfig, strategies: list[str] | None = None, length
         raw["prompts"] = {**(raw.get("prompts") or {}), "lengths": list(lengths)}
     if repeats is not None:
         raw["measure"] = {**(raw.get("measure") or {}), "repeats": repeats}
-    return dataclasses.replace(parse_config(raw), out_override=output)
+    if output is not None:
+        check_path_text("--out", output)
+    cfg = dataclasses.replace(parse_config(raw), out_override=output)
+    check_folders(cfg)
+    return cfg

@@ -108,11 +108,7 @@ print("imported:", sorted(m for m in ("torch", "transformers") if m in sys.modul
 """
 
 
-@pytest.mark.parametrize("source", [
-    "config",
-    pytest.param("preset", marks=pytest.mark.xfail(
-        strict=True, reason="bench/models/presets.py imports transformers; drop this mark once it is pure data")),
-])
+@pytest.mark.parametrize("source", ["config", "preset"])
 def test_rejecting_a_config_is_fast_and_imports_no_framework(tmp_path, write_config, source):
     import json
     import subprocess

@@ -10,7 +10,7 @@ import torch
 
 from bench.config.options import build_options
 from bench.config.schema import ModelConfig
-from bench.measuring.clocks import last_logits
+from bench.measuring.logits import last_logits
 from bench.measuring.correctness import compare
 from bench.models.build import build_model, hf_config
 from bench.models.perturb import is_constant

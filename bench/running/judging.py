@@ -14,8 +14,6 @@ from bench.measuring.correctness import compare
 from bench.running.references import References
 from bench.running.targets import Target, Timed
 
-NEAR_TIE_NOTE = "near-tie"  # the word compare() used for a near tie before its verdict had a field
-
 
 @dataclass(frozen=True)
 class PromptVerdict:
@@ -24,10 +22,6 @@ class PromptVerdict:
     near_tie: bool = False
     max_abs_logit_diff: float | None = None
     note: str = ""
-
-
-def near_tie(verdict) -> bool:
-    return getattr(verdict, "near_tie", NEAR_TIE_NOTE in verdict.note)
 
 
 def judge_request(target: Target, refs: References, key: str, ids: list[int], seed: int, dtype: torch.dtype,
@@ -58,7 +52,7 @@ def judge_request(target: Target, refs: References, key: str, ids: list[int], se
 
 def of(verdict) -> PromptVerdict:
     """A correctness Verdict as a prompt's verdict."""
-    return PromptVerdict(judged=True, agreed=verdict.matches, near_tie=near_tie(verdict),
+    return PromptVerdict(judged=True, agreed=verdict.matches, near_tie=verdict.near_tie,
                          max_abs_logit_diff=verdict.max_abs_logit_diff, note=verdict.note)
 
 

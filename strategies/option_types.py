@@ -75,11 +75,15 @@ class HybridOptions(GraphOptions, JitOptions):
 @dataclass(frozen=True)
 class TorchCompileOptions:
     mode: str = "reduce-overhead"
-    dynamic: bool = False  # torch.compile's default for a user who passes nothing: one compile per shape
+    # None is torch.compile's own default (what a user who passes nothing gets): the first shape
+    # compiles static, the first new shape recompiles with the length dynamic, later lengths reuse
+    # it (each still records its own CUDA graph); false: one static compile per length
+    dynamic: bool | None = None
 
     def __post_init__(self):
         check_choice("mode", self.mode, TORCH_COMPILE_MODES)
-        check_bool("dynamic", self.dynamic)
+        if self.dynamic is not None:
+            check_bool("dynamic", self.dynamic)
 
 
 # registry name -> options type; tests/test_strategies_cpu.py checks it against the registry

@@ -27,11 +27,12 @@ class TorchCompile(Strategy):
         self.ctx = ctx
         # dynamo gives up after recompile_limit shapes (8) and runs later shapes eagerly, which
         # would time eager forwards under this peer's name: allow one compile per configured
-        # length, plus RECOMPILE_MARGIN for the unseen-length probe
+        # length, plus RECOMPILE_MARGIN for the unseen-length probe (automatic dynamic shapes
+        # normally need two compiles, but a specialisation must never fall back to eager either)
         needed = len(ctx.lengths) + RECOMPILE_MARGIN
-        if not self.options.dynamic and torch._dynamo.config.recompile_limit < needed:
+        if self.options.dynamic is not True and torch._dynamo.config.recompile_limit < needed:
             self.notes.append(f"dynamo recompile_limit raised from {torch._dynamo.config.recompile_limit} "
-                              f"to {needed}: one compile per length")
+                              f"to {needed}: no configured length runs eagerly")
             torch._dynamo.config.recompile_limit = needed
         self.compiled = torch.compile(model, mode=self.options.mode, dynamic=self.options.dynamic)
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import torch
 
+from bench.running.judging import PromptVerdict, tally
 from bench.running.references import References, timed_key
 from bench.running.targets import Target, Timed
-from bench.running.timed_check import NAMED, check_timed
+from bench.running.timed_check import NAMED, TimedCheck, check_timed
 
 FIRST = 2  # the warm-up requests before the first timed one
 BASELINE_TOKENS = [7, 7, 7]
@@ -105,3 +106,12 @@ def test_requests_are_matched_by_index_and_mismatches_named_then_counted(tmp_pat
     assert flagged.mismatches == 6 and len(flagged.notes) == NAMED + 1
     assert flagged.notes[-1] == f"{6 - NAMED} more timed requests with a token other than the baseline's"
     assert refs.get_tokens(timed_key(24)) == {2: 7, 3: 7, 4: 7}  # read back from reference.pt
+
+
+def test_the_points_tally_counts_timed_near_ties_and_fails_on_a_timed_mismatch():
+    agreed = [PromptVerdict(judged=True, agreed=True, near_tie=True), PromptVerdict(judged=True, agreed=True)]
+    ok = tally(agreed, TimedCheck(5, 2, 0, ("timed request 3: near tie",)))
+    assert (ok.near_ties, ok.timed_checked, ok.timed_mismatches, ok.matches_baseline) == (3, 5, 0, True)
+    assert ok.notes == ("timed request 3: near tie",)
+    assert tally(agreed, TimedCheck(5, 0, 1, ())).matches_baseline is False
+    assert tally(agreed, TimedCheck(None, 0, 0, ())).timed_mismatches is None  # the baseline: nothing to check

@@ -184,7 +184,13 @@ def test_temperature_sampling_is_checked_exactly_on_every_timed_request(tmp_path
     points_of(tiny_job(tmp_path, "baseline", **sampling))
 
     class Honest(Baseline):
+        """Draws one more random number after each token: harmless, because every request is seeded."""
         name = "honest"
+
+        def first_token(self, input_ids):
+            token = super().first_token(input_ids)
+            torch.rand(1)
+            return token
 
     class Argmax(Baseline):
         name = "argmax"

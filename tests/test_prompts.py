@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from bench.models.presets import preset_config
-from bench.models.prompts import make_prompt_sets, make_prompts, pad_token_id, special_token_ids
+from bench.models.prompts import make_prompt_sets, make_prompts, pad_token_id, request_prompts, special_token_ids
 
 
 def test_prompts_have_exact_lengths_are_deterministic_and_avoid_specials():
@@ -49,4 +49,27 @@ def test_text_prompt_sets_rotate_through_the_text():
             return {"input_ids": [5, 6, 7]}
 
     sets = make_prompt_sets([4], seed=0, config=preset_config("tiny-llama"), text="abc", tokenizer=Tok(), per_length=8)
-    assert sets[4] == [[5, 6, 7, 5], [6, 7, 5, 6], [7, 5, 6, 7]]  # a text of period 3 has three
+    assert sets[4][:3] == [[5, 6, 7, 5], [6, 7, 5, 6], [7, 5, 6, 7]]  # a text of period 3 has three rotations
+    assert len({tuple(p) for p in sets[4]}) == 8  # then shuffles of them
+    assert all(sorted(p) in ([5, 5, 6, 7], [5, 6, 6, 7], [5, 6, 7, 7]) for p in sets[4])
+
+
+def test_every_request_gets_a_prompt_of_its_own_after_the_judged_ones():
+    config = preset_config("tiny-llama")
+    judged = make_prompt_sets([1, 10], seed=3, config=config, per_length=8)
+    avoid = special_token_ids(config)
+    for n, prompts in judged.items():
+        own = request_prompts(n, 40, prompts, 3, config.vocab_size, avoid, None)
+        assert len(own) == 40 and all(len(p) == n for p in own)
+        assert len({tuple(p) for p in own + prompts}) == 48  # distinct, and none of them judged
+        assert not avoid & {t for p in own for t in p}
+        assert request_prompts(n, 10, prompts, 3, config.vocab_size, avoid, None) == own[:10]  # by index
+        assert request_prompts(n, 40, prompts, 4, config.vocab_size, avoid, None) != own  # by seed
+
+
+def test_text_requests_rotate_through_the_text_then_shuffle_it():
+    text = (5, 6, 7, 8, 9)
+    own = request_prompts(4, 12, [list(text[:4])], 0, 100, set(), text)
+    assert own[:4] == [[6, 7, 8, 9], [7, 8, 9, 5], [8, 9, 5, 6], [9, 5, 6, 7]]  # rotations 1..4
+    assert len({tuple(p) for p in own}) == 12 and all(set(p) <= set(text) for p in own)
+    assert request_prompts(4, 12, [list(text[:4])], 1, 100, set(), text) != own  # shuffles follow the seed

@@ -51,3 +51,14 @@ def test_tables_show_prompts_agreed_and_near_ties():
 def test_every_column_is_named_once():
     assert len(SUMMARY_COLUMNS) == len(set(SUMMARY_COLUMNS)) == len(COLUMNS)
     assert set(StrategyRecord().stored()) == set()  # nothing reported, nothing stored
+
+
+def test_a_v3_point_has_no_timed_check_and_a_v4_point_keeps_its_own():
+    v3 = {**V2_POINT, "prompts_judged": 8, "prompts_agreed": 8, "near_ties": 0}
+    p = PointRecord.from_dict(v3)
+    assert (p.timed_checked, p.timed_mismatches) == (None, None)  # format 3 did not check timed tokens
+    v4 = {**v3, "strategy": "baseline", "timed_checked": 100, "timed_mismatches": 2}
+    assert PointRecord.from_dict(v4).timed_mismatches == 2
+    df = summary_of([v4, v3])
+    assert df.timed_checked.tolist()[0] == 100 and df.timed_checked.isna().tolist()[1]
+    assert str(df.timed_mismatches.dtype) == "Int64"  # counts, not floats, in summary.csv

@@ -1,4 +1,5 @@
-"""The sweep's check cannot be fooled: every prompt judged, every timed token checked, requests seeded."""
+"""The sweep's check cannot be fooled: every prompt judged, every request a prompt of its own, every
+timed token checked against the baseline's for the same request, requests seeded."""
 from __future__ import annotations
 
 import dataclasses
@@ -10,7 +11,8 @@ import torch
 from bench.config.schema import parse_config
 from bench.running.job import Job, build_job
 from bench.running.judging import judge_request
-from bench.running.references import References, unseen_key
+from bench.measuring.logits import last_logits
+from bench.running.references import References, timed_key, unseen_key
 from bench.running.targets import Target, Timed
 from bench.running.worker import sweep
 from strategies.baseline import Baseline
@@ -19,7 +21,7 @@ from strategies.registry import REGISTRY
 from tests.conftest import tiny_raw
 
 PROMPTS = 8  # the default prompts.per_length
-WARMUP = 1  # tiny_raw's measure.warmup
+WARMUP, REPEATS = 1, 5  # tiny_raw's measure
 
 
 def tiny_job(folder, strategy: str, **sections) -> Job:
@@ -48,34 +50,37 @@ def judged_run(tmp_path_factory):
     return folder, baseline
 
 
-def test_the_baseline_judges_every_prompt_and_its_own_timed_tokens(judged_run):
+def test_the_baseline_judges_every_prompt_and_keeps_its_timed_tokens(judged_run):
     _, points = judged_run
     for p in points.values():
         assert p["status"] == "ok" and p["matches_baseline"] is True
         assert (p["prompts_judged"], p["prompts_agreed"], p["near_ties"]) == (PROMPTS, PROMPTS, 0)
+        assert p["timed_checked"] is None and p["timed_mismatches"] is None  # it is the reference
+    refs = References(judged_run[0], writing=False)
+    assert [len(refs.get_tokens(timed_key(n))) for n in points] == [REPEATS, REPEATS]
 
 
-def test_a_correct_strategy_passes_and_the_requests_rotate_through_the_prompts(judged_run, monkeypatch):
+def test_a_correct_strategy_passes_and_every_request_asks_a_prompt_of_its_own(judged_run, monkeypatch):
     asked = []
 
     class Honest(Baseline):
         name = "honest"
 
         def first_token(self, input_ids):
-            asked.append(list(input_ids))
+            asked.append(tuple(input_ids))
             return super().first_token(input_ids)
 
     register(monkeypatch, Honest)
-    job = tiny_job(judged_run[0], "honest", measure={"warmup": 3, "repeats": 13})
-    points = points_of(job)
-    for p in points.values():
+    job = tiny_job(judged_run[0], "honest")
+    for p in points_of(job).values():
         assert p["matches_baseline"] is True and p["prompts_agreed"] == PROMPTS, p["note"]
+        assert (p["timed_checked"], p["timed_mismatches"], p["near_ties"]) == (REPEATS, 0, 0)
         assert p["max_abs_logit_diff"] == 0.0
-    per_length = PROMPTS + 3 + 13  # judged, warm-up, timed
+    per_length = PROMPTS + WARMUP + REPEATS
     for i, n in enumerate(job.config.prompts.lengths):
-        prompts = [list(p) for p in job.prompts[n]]
         requests = asked[i * per_length:(i + 1) * per_length]
-        assert requests == prompts + [prompts[r % PROMPTS] for r in range(3 + 13)]
+        assert requests[:PROMPTS] == list(job.prompts[n])
+        assert len(set(requests)) == per_length and all(len(r) == n for r in requests)  # each one its own
 
 
 def test_a_strategy_that_caches_its_answer_per_length_is_flagged(judged_run, monkeypatch):
@@ -128,16 +133,78 @@ def test_a_wrong_token_on_some_timed_requests_only_is_flagged(judged_run, monkey
     for p in points_of(tiny_job(judged_run[0], "wrong-when-timed")).values():
         assert p["prompts_agreed"] == PROMPTS  # every judged prompt was right
         assert p["matches_baseline"] is False
-        assert "timed request 3 (prompt 3)" in p["note"]
+        assert p["timed_mismatches"] == 1 and "timed request 3: token" in p["note"]
 
 
-def test_every_request_is_seeded_so_sampled_tokens_are_checked(tmp_path):
-    # temperature sampling: a timed request's token equals its prompt's judged token only if both
-    # requests start from the same seed
-    job = tiny_job(tmp_path, "baseline", sampling={"mode": "temperature", "temperature": 5.0},
-                   measure={"warmup": 1, "repeats": 16})
-    for p in points_of(job).values():
-        assert p["matches_baseline"] is True, p["note"]
+def test_a_memoising_strategy_is_flagged_on_its_timed_requests(judged_run, monkeypatch):
+    class Memo(Baseline):
+        """Computes the judged prompts, then answers from memory: the cached token for an input it has
+        seen, the last token it computed for one it has not (what an input-keyed cache at ~0 ms gives)."""
+        name = "memo"
+
+        def first_token(self, input_ids):
+            memo = self.__dict__.setdefault("memo", {})
+            if sum(len(ids) == len(input_ids) for ids in memo) < PROMPTS:  # this length's judged prompts
+                memo[tuple(input_ids)] = super().first_token(input_ids)
+                self.last = memo[tuple(input_ids)]
+            return memo.get(tuple(input_ids), self.last)
+
+    register(monkeypatch, Memo)
+    for p in points_of(tiny_job(judged_run[0], "memo")).values():
+        assert p["prompts_agreed"] == PROMPTS and p["timed_checked"] == REPEATS
+        assert p["matches_baseline"] is False and p["timed_mismatches"] >= 1, p["note"]
+        assert "timed request" in p["note"]
+
+
+def test_a_strategy_answering_with_the_previous_requests_token_is_flagged(judged_run, monkeypatch):
+    class Lagging(Baseline):
+        """Right on the judged prompts; then each request returns the token of the one before."""
+        name = "lagging"
+
+        def first_token(self, input_ids):
+            self.calls = getattr(self, "calls", 0) + 1
+            token, previous = super().first_token(input_ids), getattr(self, "previous", None)
+            self.previous = token
+            return token if self.calls % (PROMPTS + WARMUP + REPEATS) <= PROMPTS else previous
+
+    register(monkeypatch, Lagging)
+    points = points_of(tiny_job(judged_run[0], "lagging"))
+    baseline = References(judged_run[0], writing=False)
+    for n, p in points.items():
+        tokens = list(baseline.get_tokens(timed_key(n)).values())
+        changes = sum(a != b for a, b in zip(tokens, tokens[1:]))  # a lagging token is wrong where they change
+        assert p["prompts_agreed"] == PROMPTS and p["timed_mismatches"] >= changes >= 1, p["note"]
+        assert p["matches_baseline"] is False
+
+
+def test_temperature_sampling_is_checked_exactly_on_every_timed_request(tmp_path, monkeypatch):
+    # each request starts from sampling.seed, so the same prompt gives the same sampled token; a
+    # strategy that returns the argmax instead of sampling is flagged
+    sampling = {"sampling": {"mode": "temperature", "temperature": 5.0}}
+    points_of(tiny_job(tmp_path, "baseline", **sampling))
+
+    class Honest(Baseline):
+        """Draws one more random number after each token: harmless, because every request is seeded."""
+        name = "honest"
+
+        def first_token(self, input_ids):
+            token = super().first_token(input_ids)
+            torch.rand(1)
+            return token
+
+    class Argmax(Baseline):
+        name = "argmax"
+
+        def first_token(self, input_ids):
+            return int(last_logits(self, input_ids).argmax())
+
+    for cls in (Honest, Argmax):
+        register(monkeypatch, cls)
+    for p in points_of(tiny_job(tmp_path, "honest", **sampling)).values():
+        assert p["matches_baseline"] is True and p["timed_checked"] == REPEATS, p["note"]
+    for p in points_of(tiny_job(tmp_path, "argmax", **sampling)).values():
+        assert p["matches_baseline"] is False and p["timed_mismatches"] >= 1
+        assert "sampled under the same seed" in p["note"]
 
 
 class Scripted(Target):
@@ -168,24 +235,26 @@ def test_the_unseen_probe_uses_the_near_tie_rule_and_references_round_trip(tmp_p
     reference[7], reference[9] = 5.2421875, 5.234375  # one fp16 step apart, as measured at 7B
     key = unseen_key(30)
     writer = References(tmp_path, writing=True)
-    _, own = judge_request(Scripted(reference), writer, key, [1], 0, torch.float16, True)
+    _, own = judge_request(Scripted(reference), writer, key, [1], 0, torch.float16, True, False)
     writer.save()
     assert own.agreed
     refs = References(tmp_path, writing=False)  # read back from reference.pt
     flipped = reference.clone()
     flipped[9] = 5.25  # the strategy's rounding puts the runner-up first
-    _, near = judge_request(Scripted(flipped), refs, key, [1], 0, torch.float16, True)
+    _, near = judge_request(Scripted(flipped), refs, key, [1], 0, torch.float16, True, False)
     assert near.agreed and near.near_tie
+    _, sampled = judge_request(Scripted(flipped), refs, key, [1], 0, torch.float16, True, True)
+    assert not sampled.agreed  # temperature: the same token or nothing
     wrong = reference.clone()
     wrong[3] = 9.0
-    assert not judge_request(Scripted(wrong), refs, key, [1], 0, torch.float16, True)[1].agreed
+    assert not judge_request(Scripted(wrong), refs, key, [1], 0, torch.float16, True, False)[1].agreed
 
     class TokensOnly(Scripted):
         def logits(self, input_ids):
             return None
 
-    assert judge_request(TokensOnly(reference, 7), refs, key, [1], 0, torch.float16, True)[1].agreed
-    assert not judge_request(TokensOnly(reference, 9), refs, key, [1], 0, torch.float16, True)[1].agreed
+    assert judge_request(TokensOnly(reference, 7), refs, key, [1], 0, torch.float16, True, False)[1].agreed
+    assert not judge_request(TokensOnly(reference, 9), refs, key, [1], 0, torch.float16, True, False)[1].agreed
 
 
 def test_the_job_record_round_trips_through_json(tmp_path):

@@ -1,10 +1,19 @@
-"""Prompts: deterministic token ids of exactly each length, identical for every strategy."""
+"""Prompts: deterministic token ids of exactly each length, identical for every strategy.
+
+Per length, one stream of candidate prompts (candidate 0 is the one-prompt-per-length runs'
+prompt): the judged prompts are its first distinct ones, and every warm-up and timed request
+takes a further one of its own, so no cache keyed on the input can answer a timed request.
+"""
 from __future__ import annotations
+
+import itertools
 
 import numpy as np
 from transformers import PretrainedConfig
 
 from bench.models.build import text_config
+
+TRIES_PER_PROMPT = 4  # collisions are rare; a text of period p gives p rotations, then shuffles
 
 
 def special_token_ids(config: PretrainedConfig, tokenizer=None) -> set[int]:
@@ -19,48 +28,81 @@ def special_token_ids(config: PretrainedConfig, tokenizer=None) -> set[int]:
     return ids
 
 
-def synthetic_prompt(length: int, seed: int, vocab_size: int, avoid: set[int], index: int = 0) -> list[int]:
-    """`length` token ids drawn uniformly from the vocabulary minus `avoid`, fixed by (seed, length, index).
+def allowed_ids(vocab_size: int, avoid) -> np.ndarray:
+    """The vocabulary minus `avoid`: what a synthetic prompt draws from."""
+    return np.setdiff1d(np.arange(vocab_size), np.fromiter(avoid, dtype=np.int64, count=len(avoid)))
+
+
+def synthetic_prompt(length: int, seed: int, allowed: np.ndarray, index: int = 0) -> list[int]:
+    """`length` token ids drawn uniformly from `allowed`, fixed by (seed, length, index).
     Index 0 keeps the generator of the one-prompt-per-length runs, so their prompts stay the same."""
-    allowed = np.setdiff1d(np.arange(vocab_size), np.fromiter(avoid, dtype=np.int64, count=len(avoid)))
     rng = np.random.default_rng([seed, length] if index == 0 else [seed, length, index])
     return [int(t) for t in rng.choice(allowed, size=length)]
 
 
-def text_prompt(length: int, text: str, tokenizer, index: int = 0) -> list[int]:
-    """The text's tokens (no special tokens), repeated and cut to exactly `length`, starting
-    `index` tokens into the text (index 0: from its start)."""
+def text_prompt(length: int, text_ids, seed: int, index: int = 0) -> list[int]:
+    """The text's tokens repeated and cut to exactly `length`, starting `index` tokens into the text
+    (index 0: from its start); once every start is used (index >= the text's length), those tokens
+    shuffled, fixed by (seed, length, index)."""
+    ids = list(text_ids)
+    start = index % len(ids)
+    repeats = -(-(start + length) // len(ids))  # ceiling division
+    prompt = (ids * repeats)[start:start + length]
+    if index >= len(ids):
+        prompt = [int(t) for t in np.random.default_rng([seed, length, index]).permutation(prompt)]
+    return prompt
+
+
+def tokenize_text(text: str, tokenizer) -> tuple[int, ...]:
+    """The text's tokens, no special tokens. Raises ValueError on a text of no tokens."""
     ids = tokenizer(text, add_special_tokens=False)["input_ids"]
     if not ids:
         raise ValueError("prompts.text: the tokenizer turned the text into no tokens")
-    start = index % len(ids)
-    repeats = -(-(start + length) // len(ids))  # ceiling division
-    return (ids * repeats)[start:start + length]
+    return tuple(ids)
 
 
-def distinct(candidates, count: int, tries: int) -> list[list[int]]:
-    """The first `count` distinct prompts among the first `tries` candidates (fewer if there are not)."""
+def candidates(length: int, seed: int, vocab_size: int, avoid, text_ids):
+    """The length's stream of candidate prompts: the text's (text_ids set) or synthetic ones."""
+    if text_ids is not None:
+        return (text_prompt(length, text_ids, seed, i) for i in itertools.count())
+    allowed = allowed_ids(vocab_size, avoid)
+    return (synthetic_prompt(length, seed, allowed, i) for i in itertools.count())
+
+
+def distinct(stream, count: int, tries: int, taken=()) -> list[list[int]]:
+    """The first `count` distinct prompts among the first `tries` of `stream`, none of them in
+    `taken` (fewer if there are not)."""
+    seen = {tuple(p) for p in taken}
     found: list[list[int]] = []
-    for _, ids in zip(range(tries), candidates):
-        if ids not in found:
+    for _, ids in zip(range(tries), stream):
+        if tuple(ids) not in seen:
+            seen.add(tuple(ids))
             found.append(ids)
             if len(found) == count:
                 break
     return found
 
 
+def prompt_set(length: int, count: int, seed: int, vocab_size: int, avoid, text_ids) -> list[list[int]]:
+    """The length's judged prompts: the stream's first `count` distinct ones."""
+    return distinct(candidates(length, seed, vocab_size, avoid, text_ids), count, TRIES_PER_PROMPT * count)
+
+
+def request_prompts(length: int, count: int, taken, seed: int, vocab_size: int, avoid, text_ids) -> list[list[int]]:
+    """A prompt for each of `count` requests: distinct, none of them in `taken` (the judged prompts).
+    Fewer only where fewer exist (a tiny vocabulary at length 1)."""
+    stream = candidates(length, seed, vocab_size, avoid, text_ids)
+    return distinct(stream, count, len(taken) + TRIES_PER_PROMPT * count, taken)
+
+
 def make_prompt_sets(lengths, seed: int, config: PretrainedConfig, text: str | None = None, tokenizer=None,
                      per_length: int = 1) -> dict[int, list[list[int]]]:
     """Up to `per_length` distinct prompts per length, the same in every process of a run; prompt 0
     is make_prompts' prompt. Fewer only where fewer exist (a one-token text, a tiny vocabulary)."""
-    tries = 4 * per_length  # collisions are rare; a text of period p gives p distinct prompts at most
-    if text is not None:
-        return {n: distinct((text_prompt(n, text, tokenizer, i) for i in range(tries)), per_length, tries)
-                for n in lengths}
+    text_ids = None if text is None else tokenize_text(text, tokenizer)
     avoid = special_token_ids(config, tokenizer)
     vocab = text_config(config).vocab_size
-    return {n: distinct((synthetic_prompt(n, seed, vocab, avoid, i) for i in range(tries)), per_length, tries)
-            for n in lengths}
+    return {n: prompt_set(n, per_length, seed, vocab, avoid, text_ids) for n in lengths}
 
 
 def make_prompts(lengths, seed: int, config: PretrainedConfig, text: str | None = None,

@@ -30,7 +30,9 @@ class PointRecord:
     max_abs_logit_diff: float | None = None  # worst over the judged prompts; None: logits not compared
     prompts_judged: int | None = None
     prompts_agreed: int | None = None
-    near_ties: int | None = None
+    near_ties: int | None = None  # judged prompts and (format 4 on) timed requests accepted as near ties
+    timed_checked: int | None = None  # timed requests whose token was compared with the baseline's (format 4 on)
+    timed_mismatches: int | None = None  # of those, tokens other than the baseline's and no near tie
     samples_ns: tuple[int, ...] = field(default=(), repr=False)
     server_samples_ns: tuple[int, ...] = field(default=(), repr=False)  # transport: ipc only
 

@@ -21,8 +21,11 @@ from bench.reporting.records import PointRecord, StrategyRecord
 # 3: a point is judged on several prompts: points gain prompts_judged, prompts_agreed, near_ties,
 #    and max_abs_logit_diff is the worst over those prompts; strategies gain unseen_near_tie.
 #    Versions 1 and 2 judged one prompt per point; records.upgrade_point says so when reading them.
-FORMAT_VERSION = 3
-READABLE_VERSIONS = (1, 2, 3)  # a v1 folder simply has no server column
+# 4: every warm-up and timed request asks a prompt of its own, and each timed token is checked
+#    against the baseline's for the same request: points gain timed_checked and timed_mismatches,
+#    and near_ties counts timed requests too. Version 3 left both new fields unset (None).
+FORMAT_VERSION = 4
+READABLE_VERSIONS = (1, 2, 3, 4)  # a v1 folder simply has no server column
 RUN_FILE = "run.json"
 SAMPLES_FILE = "samples.csv"
 SAMPLE_COLUMNS = ["strategy", "prompt_len", "request", "ttft_ns", "server_ttft_ns"]

@@ -27,6 +27,16 @@ class ModelFacts:
 
 
 @dataclass(frozen=True)
+class PromptSource:
+    """What fixes every prompt of the run (bench.models.prompts' stream), so a worker can make each
+    request's prompt itself, before its timing starts, instead of receiving them all."""
+    seed: int
+    vocab_size: int
+    avoid: tuple[int, ...]  # synthetic prompts leave out the special tokens
+    text_ids: tuple[int, ...] | None  # prompts.text's tokens, or None: synthetic prompts
+
+
+@dataclass(frozen=True)
 class Job:
     config: BenchConfig
     strategy: str
@@ -36,6 +46,7 @@ class Job:
     prompts: dict[int, tuple[tuple[int, ...], ...]]  # per length, its distinct prompts (prompt 0 first)
     unseen_len: int  # the cold-start probe's length: one nobody prepares
     unseen_prompt: tuple[int, ...]
+    prompt_source: PromptSource
 
     @property
     def is_baseline(self) -> bool:
@@ -50,7 +61,8 @@ class Job:
         return {"config": self.config.raw, "out_override": self.config.out_override, "strategy": self.strategy,
                 "run_folder": str(self.run_folder), "device": self.device, "model": dataclasses.asdict(self.model),
                 "prompts": {str(n): [list(p) for p in ps] for n, ps in self.prompts.items()},
-                "unseen_len": self.unseen_len, "unseen_prompt": list(self.unseen_prompt)}
+                "unseen_len": self.unseen_len, "unseen_prompt": list(self.unseen_prompt),
+                "prompt_source": dataclasses.asdict(self.prompt_source)}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Job":
@@ -58,7 +70,15 @@ class Job:
         return cls(config=config, strategy=data["strategy"], run_folder=Path(data["run_folder"]),
                    device=data["device"], model=ModelFacts(**data["model"]),
                    prompts={int(n): tuple(tuple(p) for p in ps) for n, ps in data["prompts"].items()},
-                   unseen_len=data["unseen_len"], unseen_prompt=tuple(data["unseen_prompt"]))
+                   unseen_len=data["unseen_len"], unseen_prompt=tuple(data["unseen_prompt"]),
+                   prompt_source=source_from_dict(data["prompt_source"]))
+
+
+def source_from_dict(data: dict) -> PromptSource:
+    """PromptSource from its JSON form (lists back to tuples)."""
+    text_ids = data["text_ids"]
+    return PromptSource(data["seed"], data["vocab_size"], tuple(data["avoid"]),
+                        None if text_ids is None else tuple(text_ids))
 
 
 def unseen_length(cfg: BenchConfig) -> int:
@@ -77,7 +97,7 @@ def build_job(cfg: BenchConfig, strategy: str = BASELINE) -> Job:
     """Validate what the config alone cannot (lengths against the model, the device) and fix the
     prompts, once for the whole run. Raises ConfigError with a one-line message."""
     from bench.models.build import check_lengths, hf_config, max_positions, resolve_device, text_config
-    from bench.models.prompts import make_prompt_sets, pad_token_id
+    from bench.models.prompts import pad_token_id, prompt_set, special_token_ids, tokenize_text
 
     config = hf_config(cfg.model)
     check_lengths(cfg.prompts.lengths, config, cfg.measure.unseen_length)
@@ -87,10 +107,13 @@ def build_job(cfg: BenchConfig, strategy: str = BASELINE) -> Job:
         from transformers import AutoTokenizer
         tokenizer = AutoTokenizer.from_pretrained(cfg.model.name_or_path)
     p = cfg.prompts
-    prompts = make_prompt_sets(p.lengths, p.seed, config, p.text, tokenizer, p.per_length)
+    vocab = text_config(config).vocab_size
+    text_ids = None if p.text is None else tokenize_text(p.text, tokenizer)
+    source = PromptSource(p.seed, vocab, tuple(sorted(special_token_ids(config, tokenizer))), text_ids)
+    prompts = {n: prompt_set(n, p.per_length, **dataclasses.asdict(source)) for n in p.lengths}
     n = unseen_length(cfg)
-    unseen = make_prompt_sets([n], p.seed, config, p.text, tokenizer)[n][0]
-    facts = ModelFacts(text_config(config).vocab_size, max_positions(config), pad_token_id(config))
+    unseen = prompt_set(n, 1, **dataclasses.asdict(source))[0]
+    facts = ModelFacts(vocab, max_positions(config), pad_token_id(config))
     return Job(config=cfg, strategy=strategy, run_folder=cfg.out_dir(), device=str(device), model=facts,
                prompts={k: tuple(tuple(x) for x in v) for k, v in prompts.items()}, unseen_len=n,
-               unseen_prompt=tuple(unseen))
+               unseen_prompt=tuple(unseen), prompt_source=source)

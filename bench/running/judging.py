@@ -13,6 +13,7 @@ import torch
 from bench.measuring.correctness import compare
 from bench.running.references import References
 from bench.running.targets import Target, Timed
+from bench.running.timed_check import TimedCheck
 
 
 @dataclass(frozen=True)
@@ -25,9 +26,10 @@ class PromptVerdict:
 
 
 def judge_request(target: Target, refs: References, key: str, ids: list[int], seed: int, dtype: torch.dtype,
-                  tokens_comparable: bool) -> tuple[Timed, PromptVerdict]:
+                  tokens_comparable: bool, sampled: bool) -> tuple[Timed, PromptVerdict]:
     """Ask the target for ids' first token (seeded), and judge it against the reference under `key`.
-    tokens_comparable: False where the target samples with an RNG the sweep cannot seed."""
+    tokens_comparable: False where the target samples with an RNG the sweep cannot seed;
+    sampled: temperature sampling, where only the same token counts (no near tie)."""
     target.reseed(seed)
     timed = target.first_token(ids)
     logits = target.logits(ids)  # untimed
@@ -36,12 +38,12 @@ def judge_request(target: Target, refs: References, key: str, ids: list[int], se
         if logits is None:  # the logits stay in the server: the baseline's token is the reference
             return timed, PromptVerdict(judged=True, agreed=True)
         # the baseline is its own reference: a second forward must reproduce the first
-        return timed, of(compare(target.logits(ids), timed.token, logits, timed.token, dtype))
+        return timed, of(compare(target.logits(ids), timed.token, logits, timed.token, dtype, sampled))
     reference = refs.get(key)
     if reference is None:
         return timed, PromptVerdict(judged=False, note="no baseline reference: correctness not checked")
     if logits is not None and reference.logits is not None:
-        return timed, of(compare(logits, timed.token, reference.logits, reference.token, dtype))
+        return timed, of(compare(logits, timed.token, reference.logits, reference.token, dtype, sampled))
     if not tokens_comparable:
         return timed, PromptVerdict(judged=False, note="sampled tokens are not compared (the server's RNG is "
                                                        "its own)")
@@ -58,17 +60,19 @@ def of(verdict) -> PromptVerdict:
 
 @dataclass(frozen=True)
 class Tally:
-    """A point's prompts, judged: the PointRecord's correctness fields."""
+    """A point's prompts and timed requests, judged: the PointRecord's correctness fields."""
     prompts_judged: int
     prompts_agreed: int
-    near_ties: int
+    near_ties: int  # judged prompts and timed requests
+    timed_checked: int | None
+    timed_mismatches: int | None
     max_abs_logit_diff: float | None
     matches_baseline: bool | None
     notes: tuple[str, ...]
 
 
-def tally(verdicts: list[PromptVerdict], token_mismatches: list[str]) -> Tally:
-    """Every judged prompt must agree and every timed token must be the one judged for its prompt."""
+def tally(verdicts: list[PromptVerdict], timed: TimedCheck) -> Tally:
+    """Every judged prompt must agree and every timed token must be the baseline's for that request."""
     judged = [v for v in verdicts if v.judged]
     diffs = [v.max_abs_logit_diff for v in judged if v.max_abs_logit_diff is not None]
     worst = None if not diffs else (float("nan") if any(d != d for d in diffs) else max(diffs))  # NaN stays
@@ -76,7 +80,7 @@ def tally(verdicts: list[PromptVerdict], token_mismatches: list[str]) -> Tally:
         notes = [verdicts[0].note] if verdicts[0].note else []  # the same note on every prompt: once
     else:
         notes = [f"prompt {k}: {v.note}" for k, v in enumerate(verdicts) if v.note]
-    notes += token_mismatches
-    matches = None if not judged else all(v.agreed for v in judged) and not token_mismatches
-    return Tally(len(judged), sum(v.agreed for v in judged), sum(v.near_tie for v in judged), worst,
-                 matches, tuple(notes))
+    notes += timed.notes
+    matches = None if not judged else all(v.agreed for v in judged) and not timed.mismatches
+    return Tally(len(judged), sum(v.agreed for v in judged), sum(v.near_tie for v in judged) + timed.near_ties,
+                 timed.checked, None if timed.checked is None else timed.mismatches, worst, matches, tuple(notes))

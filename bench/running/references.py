@@ -3,7 +3,8 @@
 Written by the baseline's worker, read by the later workers, deleted when a run starts over: all
 here. One entry per prompt ("<length>/<prompt index>", and "unseen-<length>" for the cold-start
 probe): the baseline's token and its next-token logits ([V] fp32 on the host; None where the
-logits stay in a server).
+logits stay in a server). Per length also the tokens of the baseline's timed requests
+("<length>/timed", tokens only, so the file stays small), each request having a prompt of its own.
 """
 from __future__ import annotations
 
@@ -23,6 +24,10 @@ class Reference:
 
 def prompt_key(prompt_len: int, index: int) -> str:
     return f"{prompt_len}/{index}"
+
+
+def timed_key(prompt_len: int) -> str:
+    return f"{prompt_len}/timed"
 
 
 def unseen_key(prompt_len: int) -> str:
@@ -48,6 +53,17 @@ class References:
         if not self.writing:
             raise RuntimeError("only the baseline writes references")
         self.data[key] = {"token": token, "logits": logits}
+
+    def put_tokens(self, key: str, first_index: int, tokens: list[int]) -> None:
+        """Keep the baseline's tokens of a length's timed requests: tokens[j] answered request first_index + j."""
+        if not self.writing:
+            raise RuntimeError("only the baseline writes references")
+        self.data[key] = {"first": first_index, "tokens": list(tokens)}
+
+    def get_tokens(self, key: str) -> dict[int, int] | None:
+        """The baseline's timed tokens under `key` by request index, or None (no baseline's)."""
+        entry = self.data.get(key)
+        return None if entry is None else {entry["first"] + j: t for j, t in enumerate(entry["tokens"])}
 
     def save(self) -> None:
         if self.writing:

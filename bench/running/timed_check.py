@@ -1,0 +1,75 @@
+"""Every timed request's token, checked against the baseline's token for the same request.
+
+Each warm-up and timed request asks a prompt of its own (bench.models.prompts), so no cache keyed
+on the input can answer it, and the baseline's timed tokens are its only references: the baseline
+stores them (references.py), every other strategy must return the same token for the same request.
+After the timed loop (untimed), each greedy mismatch is looked at once more: where the strategy's
+own top two logits on that prompt are within the correctness tolerance of each other and hold both
+tokens, it is a near tie (counted and noted); otherwise a mismatch (named). Sampled tokens (same
+seed) must be equal: no near tie. Where the logits stay elsewhere (ipc), every difference counts.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from bench.measuring.correctness import tolerance
+from bench.running.references import References, timed_key
+from bench.running.targets import Target
+
+NAMED = 3  # a broken strategy mismatches on most requests; the first few name the problem
+
+
+@dataclass(frozen=True)
+class TimedCheck:
+    """A point's timed requests, checked: the PointRecord's timed fields and notes."""
+    checked: int | None  # requests compared with the baseline's; None: this is the baseline
+    near_ties: int
+    mismatches: int
+    notes: tuple[str, ...]
+
+
+def check_timed(target: Target, refs: References, prompt_len: int, prompts: list[list[int]], tokens: list[int],
+                first_index: int, dtype: torch.dtype, sampled: bool) -> TimedCheck:
+    """prompts[j] and tokens[j]: the j-th timed request's prompt and token (request first_index + j,
+    counting the warm-up). The baseline keeps its tokens as the references instead."""
+    key = timed_key(prompt_len)
+    if refs.writing:
+        refs.put_tokens(key, first_index, tokens)
+        return TimedCheck(None, 0, 0, ())
+    expected = refs.get_tokens(key)
+    if expected is None or (sampled and not target.seeded):
+        return TimedCheck(0, 0, 0, ())  # no baseline, or an RNG of its own: the judged prompts' notes say so
+    compared = [(j, expected[first_index + j]) for j in range(len(tokens)) if first_index + j in expected]
+    ties, mismatches = [], []
+    for j, reference in compared:
+        if tokens[j] != reference:
+            tie, text = recheck(target, prompts[j], tokens[j], reference, dtype, sampled)
+            (ties if tie else mismatches).append(f"timed request {first_index + j}: {text}")
+    notes = named(mismatches, "timed requests with a token other than the baseline's")
+    notes += named(ties, "timed requests accepted as near ties")
+    return TimedCheck(len(compared), len(ties), len(mismatches), tuple(notes))
+
+
+def recheck(target: Target, ids: list[int], token: int, expected: int, dtype: torch.dtype,
+            sampled: bool) -> tuple[bool, str]:
+    """(a near tie?, what to say) for a request whose token is not the baseline's `expected`."""
+    differs = f"token {token} != baseline's {expected}"
+    if sampled:
+        return False, f"{differs} (sampled under the same seed)"
+    logits = target.logits(ids)  # [V] fp32 on the host, or None
+    if logits is None:
+        return False, f"{differs} (logits are not available over {target.transport}: a near tie cannot be told)"
+    top = logits.topk(2)
+    gap, tol = float(top.values[0] - top.values[1]), tolerance(dtype, logits)
+    pair = {int(i) for i in top.indices}
+    if gap <= tol and {token, expected} <= pair:  # NaN logits fail the comparison
+        return True, f"near tie: {differs}; its top two logits differ by {gap:.3g} <= tolerance {tol:.3g}"
+    return False, f"{differs} (its top two: {sorted(pair)}, {gap:.3g} apart; tolerance {tol:.3g})"
+
+
+def named(lines: list[str], what: str) -> list[str]:
+    """The first NAMED lines, then how many more."""
+    more = [f"{len(lines) - NAMED} more {what}"] if len(lines) > NAMED else []
+    return lines[:NAMED] + more

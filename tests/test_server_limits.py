@@ -94,11 +94,6 @@ def test_the_smallest_limits_are_allowed():
     ServerLimits(max_message=(1 << 32) - 1)
 
 
-def test_the_old_constructor_arguments_are_validated_too(socket_path):
-    with bind_private(socket_path) as listener, pytest.raises(ConfigError, match="--stall-timeout"):
-        GeneratorServer(listener, 1 << 20, -1)
-
-
 def test_connections_beyond_the_cap_are_refused_with_a_message(serve, socket_path):
     serve(ServerLimits(max_connections=2))
     first, second = connect(socket_path), connect(socket_path)

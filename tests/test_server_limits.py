@@ -19,7 +19,6 @@ from bench.config.errors import ConfigError
 from bench.serving.acceptor import REFUSAL_LINGER_S, SHUTTING_DOWN
 from bench.serving.limits import BACKLOG, ServerLimits
 from bench.serving.protocol import PREFIX, receive_message, send_message
-from bench.serving.server import GeneratorServer
 from bench.serving.unix_socket import bind_private
 from tests.conftest import REPO
 from tests.serving_stub import start

@@ -45,13 +45,17 @@ def temp_folder(kind: str) -> tempfile.TemporaryDirectory:
 
 
 def pid_alive(pid: int) -> bool:
+    """Whether a process runs under this pid (a zombie, dead but not yet reaped, does not)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:  # someone else's process
         return True
-    return True
+    try:  # an orphan's zombie waits for an init that may never reap it (containers)
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
 
 
 def clean_stale(root: str | None = None) -> list[Path]:

@@ -15,7 +15,8 @@ import pytest
 from bench.running.lifetime import clean_stale, pid_alive
 from tests.conftest import REPO, tiny_raw
 
-CHILD = "from bench.running.lifetime import die_with_parent; die_with_parent(); import time; time.sleep(120)"
+CHILD = ("from bench.running.lifetime import die_with_parent; die_with_parent(); import time; "
+         "print('armed', flush=True); time.sleep(120)")  # the parent's stdout: the test reads it
 PARENT = ("import subprocess, sys, time; from bench.running.lifetime import child_env\n"
           f"child = subprocess.Popen([sys.executable, '-c', {CHILD!r}], env=child_env())\n"
           "print(child.pid, flush=True); time.sleep(120)")
@@ -60,6 +61,7 @@ def test_a_child_dies_when_its_parent_is_killed():
     parent = subprocess.Popen([sys.executable, "-c", PARENT], cwd=REPO, stdout=subprocess.PIPE, text=True,
                               env={**os.environ, "PYTHONPATH": str(REPO)})
     child = int(parent.stdout.readline())
+    assert parent.stdout.readline().strip() == "armed"  # killed earlier, the child would exit on its own check
     assert not gone(child)
     parent.kill()
     parent.wait()
@@ -93,10 +95,14 @@ def ipc_run(tmp_path):
     assert wait_until(lambda: any(children(w) for w in children(runner.pid)) and
                       (tmp_path / "out" / "run.json").exists() and
                       "baseline" in json.loads((tmp_path / "out" / "run.json").read_text())["strategies"], 240)
+    started = [pid for worker in children(runner.pid) for pid in (worker, *children(worker))]
     yield runner, tmp
     if runner.poll() is None:
         runner.kill()
         runner.wait()
+    for pid in started:  # a failing test must not leave its processes behind either
+        if not gone(pid):
+            os.kill(pid, signal.SIGKILL)
     subprocess.run(["rm", "-rf", str(tmp)], check=True)
 
 

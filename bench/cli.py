@@ -1,6 +1,6 @@
 """Command line: run a sweep, rebuild reports, list strategies.
 
-    python -m bench run configs/default.yaml [--out DIR] [--strategies a b] [--lengths 10 50] [--repeats N] [--resume]
+    python -m bench run configs/default.yaml [--out DIR] [--strategies a b] [--lengths 10 50] [--repeats N] [--resume | --overwrite]
     python -m bench report results/default        # or: report --all results
     python -m bench serve --config CONFIG --strategy NAME --socket PATH   # or --job FILE instead of both
     python -m bench strategies

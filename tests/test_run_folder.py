@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import dataclasses
+import errno
+import json
 import os
 import subprocess
 import sys
@@ -10,6 +12,7 @@ import pytest
 
 from bench.config.errors import ConfigError
 from bench.config.schema import parse_config
+from bench.reporting.results_io import RunRecord
 from bench.running import runner
 from bench.running.job import build_job
 from bench.running.run_folder import LOCK_FILE, RunLock
@@ -97,3 +100,13 @@ def test_a_read_only_folder_is_one_line(job, tmp_path):
     locked.mkdir(mode=0o555)
     with pytest.raises(ConfigError, match="ro.*cannot write the run folder \\(Permission denied\\)"):
         runner.run(dataclasses.replace(job, run_folder=locked))
+
+
+def test_a_full_disk_mid_run_is_one_line_and_the_run_is_marked_failed(job, monkeypatch):
+    def full(self, strategy, point):
+        raise OSError(errno.ENOSPC, "No space left on device", str(self.out_dir / "samples.csv"))
+
+    monkeypatch.setattr(RunRecord, "add_point", full)
+    with pytest.raises(ConfigError, match="samples.csv: cannot write the run folder \\(No space left on device\\)"):
+        runner.run(job)
+    assert json.loads((job.run_folder / "run.json").read_text())["status"] == "failed"

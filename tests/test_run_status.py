@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 
 from bench import cli
@@ -45,7 +46,12 @@ def test_a_crashed_worker_fails_the_run():
 def run_cli(tmp_path, capsys) -> tuple[int, list[str], dict]:
     config = tmp_path / "tiny.yaml"
     config.write_text(json.dumps(tiny_raw()))
-    code = cli.main(["run", str(config), "--out", str(tmp_path / "out")])
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        code = cli.main(["run", str(config), "--out", str(tmp_path / "out")])
+    finally:  # `run` installs its own: pytest's must come back
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
     err = capsys.readouterr().err.strip().splitlines()
     return code, err, json.loads((tmp_path / "out" / "run.json").read_text())
 

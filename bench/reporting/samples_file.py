@@ -47,7 +47,6 @@ def truncate_to(path: Path, size: int) -> None:
 class SamplesScan:
     """samples.csv read leniently: good rows per strategy, problems per strategy and for the file."""
     path: Path
-    columns: list[str] = field(default_factory=list)
     rows: dict[str, list[list[str]]] = field(default_factory=dict)
     problems: dict[str, str] = field(default_factory=dict)  # strategy -> its first bad row
     file_problem: str | None = None  # nothing in the file can be trusted
@@ -78,7 +77,6 @@ def scan_samples(path: Path) -> SamplesScan:
     if header not in (SAMPLE_COLUMNS, V1_COLUMNS):
         scan.file_problem = f"{path}: line 1: header {lines[0][:80]!r}, expected {','.join(SAMPLE_COLUMNS)!r}"
         return scan
-    scan.columns = header
     body = lines[1:]
     cut_short = bool(body) and body[-1] != ""  # the last row has no newline: it was cut short
     for number, line in enumerate(body, start=2):

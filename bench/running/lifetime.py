@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import signal
+import sys
 import tempfile
 from pathlib import Path
 
@@ -30,7 +31,7 @@ def die_with_parent() -> None:
     """In a child started with child_env(): die by SIGKILL when that parent dies. A no-op when started by
     hand (no parent named) or off Linux."""
     parent = os.environ.get(PARENT_ENV)
-    if parent is None or not os.path.exists("/proc/self"):
+    if parent is None or not sys.platform.startswith("linux"):
         return
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:

@@ -31,7 +31,7 @@ env:
 endif
 
 bench: env
-	PYTHONPATH=. $(PYTHON) -m bench run $(CONFIG)
+	PYTHONPATH=. $(PYTHON) -m bench run $(CONFIG) --out runs/$(basename $(notdir $(CONFIG))) --overwrite
 
 test: env
 	PYTHONPATH=. $(PYTHON) -m pytest -q

@@ -1,6 +1,6 @@
 """Command line: run a sweep, rebuild reports, list strategies.
 
-    python -m bench run configs/default.yaml [--out DIR] [--strategies a b] [--lengths 10 50] [--repeats N] [--resume]
+    python -m bench run configs/default.yaml [--out DIR] [--strategies a b] [--lengths 10 50] [--repeats N] [--resume | --overwrite]
     python -m bench report results/default        # or: report --all results
     python -m bench serve --config CONFIG --strategy NAME --socket PATH   # or --job FILE instead of both
     python -m bench strategies
@@ -13,8 +13,10 @@ import sys
 from pathlib import Path
 
 from bench.config.errors import ConfigError
+from bench.serving.limits import BACKLOG, MAX_CONNECTIONS, STALL_TIMEOUT_S, ServerLimits
 from bench.serving.protocol import MAX_MESSAGE_BYTES
 
+EXIT_FAILED = 1  # the run ended, but did not measure what it set out to (the last line says why)
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130  # the shell's convention for SIGINT
 
@@ -32,11 +34,16 @@ def cmd_run(args) -> int:
     signal.signal(signal.SIGTERM, raise_interrupt)
     signal.signal(signal.SIGINT, raise_interrupt)
     try:
-        summary = run(job, resume=args.resume)
+        outcome = run(job, resume=args.resume, overwrite=args.overwrite)
     except KeyboardInterrupt:
         print(f"\ninterrupted: what was measured is kept in {job.run_folder}", file=sys.stderr)
         return EXIT_INTERRUPTED
-    print_summary(job.run_folder, summary)
+    if outcome.summary is not None:
+        print_summary(job.run_folder, outcome.summary)
+    if outcome.failure:
+        sys.stdout.flush()  # the reason is the last line, after the summary
+        print(f"error: run failed: {outcome.failure}", file=sys.stderr)
+        return EXIT_FAILED
     return 0
 
 
@@ -59,21 +66,21 @@ def print_summary(out_dir: Path, df) -> None:
 
 
 def cmd_report(args) -> int:
-    from bench.reporting.report import write_report
+    from bench.reporting.report import write_reports
 
     folders = sorted(p.parent for p in Path(args.dir).glob("*/run.json")) if args.all else [Path(args.dir)]
     if not folders:
         raise ConfigError(f"{args.dir}: no run folders (*/run.json) found")
-    for folder in folders:
-        try:
-            write_report(folder)
-        except (ValueError, FileNotFoundError) as exc:
-            raise ConfigError(str(exc)) from None
-        print(f"rebuilt {folder}/summary.csv, table.md, plots/")
-    return 0
+    failures = write_reports(folders)  # every folder is tried, then every failure named
+    for failure in failures:
+        print(f"error: {failure}", file=sys.stderr)
+    if len(failures) > 1:
+        print(f"error: {len(failures)} of {len(folders)} run folders could not be reported", file=sys.stderr)
+    return EXIT_BAD_INPUT if failures else 0
 
 
 def cmd_serve(args) -> int:
+    limits = ServerLimits(args.max_message, args.stall_timeout, args.max_connections, args.backlog)  # before any load
     from bench.serving.serve_command import job_from_config, job_from_file, serve
 
     if args.job is not None:
@@ -82,10 +89,7 @@ def cmd_serve(args) -> int:
         raise ConfigError("serve: give --config and --strategy (or --job)")
     else:
         job = job_from_config(args.config, args.strategy)
-    options = {"max_message": args.max_message}
-    if args.stall_timeout is not None:
-        options["stall_timeout"] = args.stall_timeout
-    return serve(job, args.socket, **options)
+    return serve(job, args.socket, limits)
 
 
 def cmd_strategies(args) -> int:
@@ -112,6 +116,8 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--resume", action="store_true",
                    help="continue an interrupted run in its folder: strategies it finished are kept, the "
                         "rest run again (same config and environment required)")
+    r.add_argument("--overwrite", action="store_true",
+                   help="replace the run the folder holds (without it, a run refuses an occupied folder)")
     r.set_defaults(func=cmd_run)
     rep = sub.add_parser("report", help="rebuild summary.csv, table.md and plots from raw results")
     rep.add_argument("dir")
@@ -123,8 +129,12 @@ def parser() -> argparse.ArgumentParser:
     sv.add_argument("--job", help="a job record file (what the ipc transport passes) instead of --config/--strategy")
     sv.add_argument("--socket", required=True, help="socket path, in a directory only you can enter")
     sv.add_argument("--max-message", type=int, default=MAX_MESSAGE_BYTES, help="largest request in bytes")
-    sv.add_argument("--stall-timeout", type=float,  # default: the server's STALL_TIMEOUT_S (torch-free parsing)
-                    help="seconds a started message may stall before its connection is closed (default 10)")
+    sv.add_argument("--stall-timeout", type=float, default=STALL_TIMEOUT_S,
+                    help=f"seconds from a message's first byte to its last (default {STALL_TIMEOUT_S:g})")
+    sv.add_argument("--max-connections", type=int, default=MAX_CONNECTIONS,
+                    help=f"concurrent connections served; more are refused with a message (default {MAX_CONNECTIONS})")
+    sv.add_argument("--backlog", type=int, default=BACKLOG,
+                    help=f"connects queued before the server accepts them (default {BACKLOG})")
     sv.set_defaults(func=cmd_serve)
     s = sub.add_parser("strategies", help="list registered strategies and whether they run here")
     s.set_defaults(func=cmd_strategies)

@@ -53,6 +53,12 @@ class Strategy(abc.ABC):
         """Why this strategy cannot run on `device`, or None if it can."""
         return None
 
+    @classmethod
+    def refusal_reason(cls, model_config: Any) -> str | None:
+        """Why this strategy refuses the model its transformers `model_config` describes, or None.
+        Asked before the model loads; a refused strategy's points are recorded as skipped with the reason."""
+        return None
+
     @abc.abstractmethod
     def setup(self, model: torch.nn.Module, ctx: StrategyContext) -> None:
         """Take the model once; cheap preparation that applies to every length."""

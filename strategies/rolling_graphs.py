@@ -12,10 +12,23 @@ from strategies.last_logits import LastLogits
 from strategies.option_types import GraphOptions
 
 CUDA_REASON = "needs CUDA graphs; torch.cuda.is_available() is False here"
+EXPERT_COUNT_KEYS = ("num_experts", "num_local_experts", "n_routed_experts")  # how HF configs name the expert count
+MOE_REASON = ("a mixture-of-experts model ({key}={count}): its forward copies the routing results to the host, "
+              "which CUDA graph capture forbids")
 
 
 def graph_unavailable_reason(device: torch.device) -> str | None:
     return None if device.type == "cuda" and torch.cuda.is_available() else CUDA_REASON
+
+
+def mixture_of_experts_reason(model_config) -> str | None:
+    """Why a graph can't capture this model's forward (more than one routed expert), or None."""
+    for config in (model_config, getattr(model_config, "text_config", None)):
+        for key in EXPERT_COUNT_KEYS:
+            count = getattr(config, key, None)
+            if isinstance(count, int) and count > 1:
+                return MOE_REASON.format(key=key, count=count)
+    return None
 
 
 class RollingGraphs:
@@ -89,6 +102,10 @@ class GraphStrategy(Strategy):
     @classmethod
     def unavailable_reason(cls, device: torch.device) -> str | None:
         return graph_unavailable_reason(device)
+
+    @classmethod
+    def refusal_reason(cls, model_config) -> str | None:
+        return mixture_of_experts_reason(model_config)
 
     def capture_for(self, prompt_len: int) -> bool:
         return self.graphs.capture_for(prompt_len)

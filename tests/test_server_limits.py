@@ -19,7 +19,6 @@ from bench.config.errors import ConfigError
 from bench.serving.acceptor import REFUSAL_LINGER_S, SHUTTING_DOWN
 from bench.serving.limits import BACKLOG, ServerLimits
 from bench.serving.protocol import PREFIX, receive_message, send_message
-from bench.serving.server import GeneratorServer
 from bench.serving.unix_socket import bind_private
 from tests.conftest import REPO
 from tests.serving_stub import start
@@ -92,11 +91,6 @@ def test_bad_limits_are_refused_with_one_line_naming_the_flag(values, message):
 def test_the_smallest_limits_are_allowed():
     ServerLimits(max_message=1, stall_timeout=0.001, max_connections=1, backlog=1)
     ServerLimits(max_message=(1 << 32) - 1)
-
-
-def test_the_old_constructor_arguments_are_validated_too(socket_path):
-    with bind_private(socket_path) as listener, pytest.raises(ConfigError, match="--stall-timeout"):
-        GeneratorServer(listener, 1 << 20, -1)
 
 
 def test_connections_beyond_the_cap_are_refused_with_a_message(serve, socket_path):

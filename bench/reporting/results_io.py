@@ -1,8 +1,8 @@
 """The raw results of a run: run.json (config, environment, per-point records) and samples.csv.
 
-Both are written as measurements arrive (samples appended, run.json replaced atomically),
-so an interrupted run keeps everything measured before the interruption. Reports are
-rebuilt from these two files alone.
+Both are written as measurements arrive (a point's samples appended in one write, run.json
+replaced atomically), so an interrupted run keeps everything measured before the interruption
+and never a partial row. Reports are rebuilt from these two files alone, after checking them.
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Iterable
 
 from bench.reporting.records import PointRecord, StrategyRecord
+from bench.reporting.samples_file import SAMPLE_COLUMNS, SamplesScan, append_rows, scan_samples, truncate_to
 
 # Bump with a comment saying why whenever a field changes meaning.
 # 1: first format.
@@ -28,7 +29,6 @@ FORMAT_VERSION = 4
 READABLE_VERSIONS = (1, 2, 3, 4)  # a v1 folder simply has no server column
 RUN_FILE = "run.json"
 SAMPLES_FILE = "samples.csv"
-SAMPLE_COLUMNS = ["strategy", "prompt_len", "request", "ttft_ns", "server_ttft_ns"]
 
 
 # what must not change between an interrupted run and its resumption
@@ -84,19 +84,26 @@ class RunRecord:
         self.save()
 
     def add_point(self, strategy: str, point: PointRecord) -> None:
-        """Append the point's samples to samples.csv and its record to run.json."""
+        """Append the point's samples to samples.csv and its record to run.json: both or neither."""
         server = point.server_samples_ns or [""] * len(point.samples_ns)
-        with open(self.out_dir / SAMPLES_FILE, "a", newline="") as f:
-            writer = csv.writer(f)
-            for i, (ns, server_ns) in enumerate(zip(point.samples_ns, server)):
-                writer.writerow([strategy, point.prompt_len, i, ns, server_ns])
+        samples = self.out_dir / SAMPLES_FILE
+        size = samples.stat().st_size
+        append_rows(samples, [[strategy, point.prompt_len, i, ns, server_ns]
+                              for i, (ns, server_ns) in enumerate(zip(point.samples_ns, server))])
         self.data["points"].append({"strategy": strategy, **point.stored()})
-        self.save()
+        try:
+            self.save()
+        except BaseException:
+            self.data["points"].pop()
+            truncate_to(samples, size)  # samples without their record would be counted by nobody
+            raise
 
     @classmethod
-    def reopen(cls, out_dir: Path, config: dict, environment: dict, lengths) -> tuple["RunRecord", set[str]]:
-        """Continue the run in out_dir: keep the strategies it finished, drop the rest (their
-        points and samples) so they run again. Returns the record and the kept strategies."""
+    def reopen(cls, out_dir: Path, config: dict, environment: dict,
+               lengths) -> tuple["RunRecord", set[str], dict[str, str]]:
+        """Continue the run in out_dir: keep the strategies it finished whose samples check out, drop
+        the rest (their points and samples) so they run again. Returns the record, the kept
+        strategies, and why each finished strategy that failed the check is measured again."""
         data = read_run(out_dir)
         if data["config"] != config:
             raise ValueError(f"{out_dir}: cannot resume: the config differs from the one this run started with")
@@ -104,20 +111,26 @@ class RunRecord:
                    if data["environment"].get(k) != environment.get(k)]
         if changed:
             raise ValueError(f"{out_dir}: cannot resume on another environment ({'; '.join(changed)})")
-        kept = finished_strategies(data, lengths)
+        scan = scan_samples(out_dir / SAMPLES_FILE)
+        rejected = {name: reason for name in finished_strategies(data, lengths)
+                    if (reason := samples_problem(data, scan, name))}
+        kept = finished_strategies(data, lengths) - set(rejected)
         data["strategies"] = {k: v for k, v in data["strategies"].items() if k in kept}
         data["points"] = [p for p in data["points"] if p["strategy"] in kept]
         data["status"], data["finished"] = "running", None
         data.setdefault("resumed", []).append(now())
-        with open(out_dir / SAMPLES_FILE, newline="") as f:
-            rows = list(csv.reader(f))[1:]
-        return cls(out_dir, data, [row for row in rows if row[0] in kept]), kept
+        rows = [row + [""] * (len(SAMPLE_COLUMNS) - len(row)) for name in kept for row in scan.rows.get(name, [])]
+        return cls(out_dir, data, rows), kept, rejected
 
     def has_point(self, strategy: str, prompt_len: int) -> bool:
         return any(p["strategy"] == strategy and p["prompt_len"] == prompt_len for p in self.data["points"])
 
-    def finish(self, status: str) -> None:
+    def finish(self, status: str, failure: str | None = None) -> None:
+        """End the run with its status ("complete", "interrupted" or "failed") and, if it failed, why."""
         self.data["status"] = status
+        self.data.pop("failure", None)
+        if failure:
+            self.data["failure"] = failure
         self.data["finished"] = now()
         self.save()
 
@@ -132,12 +145,70 @@ def finished_strategies(data: dict, lengths) -> set[str]:
     return done
 
 
+def expected_samples(data: dict) -> int | None:
+    """Timed requests per measured point (measure.repeats as the run stored it; None: not stored)."""
+    measure = data["config"].get("measure")
+    repeats = measure.get("repeats") if isinstance(measure, dict) else None
+    return repeats if isinstance(repeats, int) and not isinstance(repeats, bool) else None
+
+
+def samples_problem(data: dict, scan: SamplesScan, strategy: str) -> str | None:
+    """Why a strategy's samples can't be trusted (a bad row, a count that is not n), or None."""
+    if scan.file_problem or strategy in scan.problems:
+        return scan.file_problem or scan.problems[strategy]
+    counts: dict[int, int] = {}
+    for row in scan.rows.get(strategy, []):
+        counts[int(row[1])] = counts.get(int(row[1]), 0) + 1
+    n = expected_samples(data)
+    for p in data["points"]:
+        if p["strategy"] != strategy:
+            continue
+        want = (n if p["status"] == "ok" else 0)
+        got = counts.pop(p["prompt_len"], 0)
+        if want is not None and got != want:
+            return f"{scan.path}: {strategy} @ {p['prompt_len']} has {got} sample rows, expected {want}"
+    if counts:
+        return f"{scan.path}: {strategy} has sample rows at lengths without a point: {sorted(counts)}"
+    return None
+
+
+def check_samples(data: dict, scan: SamplesScan) -> None:
+    """ValueError naming the file and row unless every strategy's samples check out."""
+    names = dict.fromkeys([*(p["strategy"] for p in data["points"]), *scan.rows, *scan.problems])
+    problem = scan.file_problem or next(filter(None, (samples_problem(data, scan, n) for n in names)), None)
+    if problem:
+        raise ValueError(problem)
+
+
 def read_run(out_dir: Path) -> dict:
+    """run.json, checked for the structure the report and resume rely on (ValueError naming the file)."""
     path = Path(out_dir) / RUN_FILE
     try:
         data = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(f"{path}: cannot read run record ({exc})") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a JSON object, got {type(data).__name__}")
     if data.get("format_version") not in READABLE_VERSIONS:
         raise ValueError(f"{path}: format_version {data.get('format_version')!r}; this tool reads {READABLE_VERSIONS}")
+    for key, kind in RUN_KEYS.items():
+        if not isinstance(data.get(key), kind):
+            raise ValueError(f"{path}: {key!r} missing or not a {kind.__name__}")
+    for i, point in enumerate(data["points"]):
+        problem = point_problem(point)
+        if problem:
+            raise ValueError(f"{path}: points[{i}]: {problem}")
     return data
+
+
+RUN_KEYS = {"name": str, "status": str, "config": dict, "environment": dict, "strategies": dict, "points": list}
+
+
+def point_problem(point) -> str | None:
+    """Why a stored point can't be read, or None."""
+    if not isinstance(point, dict):
+        return f"expected an object, got {type(point).__name__}"
+    for key, kind in (("strategy", str), ("prompt_len", int), ("status", str)):
+        if not isinstance(point.get(key), kind) or isinstance(point.get(key), bool):
+            return f"{key!r} missing or not a {kind.__name__}"
+    return None

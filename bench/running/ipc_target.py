@@ -2,7 +2,9 @@
 
 start() launches `python -m bench serve --job FILE` for the strategy and waits until it answers
 ping; each request's TTFT is the client's, with the server's beside it; close() stops the server
-with SIGTERM. The logits stay in the server, so only tokens are compared with the baseline's.
+with SIGTERM; if the worker is killed instead, the server dies with it (a parent-death signal) and
+the runner removes the temp folder. The logits stay in the server, so only tokens are compared
+with the baseline's.
 """
 from __future__ import annotations
 
@@ -10,11 +12,11 @@ import json
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 from bench.running.job import Job
+from bench.running.lifetime import child_env, temp_folder
 from bench.running.targets import Started, Target, Timed
 from bench.serving.client import connect_when_ready
 
@@ -30,7 +32,7 @@ class IpcTarget(Target):
 
     def __init__(self, job: Job):
         self.job = job
-        self.folder = tempfile.TemporaryDirectory(prefix="ttft-ipc-")  # mode 0700: the socket is private
+        self.folder = temp_folder("ipc")  # mode 0700: the socket is private
         self.server: subprocess.Popen | None = None
         self.client = None
 
@@ -38,7 +40,8 @@ class IpcTarget(Target):
         folder = Path(self.folder.name)
         (folder / JOB_FILE).write_text(json.dumps(self.job.to_dict()))
         self.server = subprocess.Popen([sys.executable, "-m", "bench", "serve", "--job", str(folder / JOB_FILE),
-                                        "--socket", str(folder / SOCKET_FILE)])
+                                        "--socket", str(folder / SOCKET_FILE)],
+                                       env=child_env())  # the server dies with this worker, even by SIGKILL
         self.client = connect_when_ready(str(folder / SOCKET_FILE), READY_TIMEOUT_S,
                                          alive=lambda: self.server.poll() is None)
         facts = self.client.stats()
@@ -62,7 +65,18 @@ class IpcTarget(Target):
             if self.client is not None:
                 self.client.close()
         finally:
-            if self.server is not None:
-                self.server.send_signal(signal.SIGTERM)
-                self.server.wait(STOP_TIMEOUT_S)
-            self.folder.cleanup()
+            try:
+                self.stop_server()
+            finally:
+                self.folder.cleanup()
+
+    def stop_server(self) -> None:
+        """SIGTERM, and SIGKILL if the server has not stopped within STOP_TIMEOUT_S."""
+        if self.server is None:
+            return
+        self.server.send_signal(signal.SIGTERM)
+        try:
+            self.server.wait(STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            self.server.kill()
+            self.server.wait()

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -20,10 +19,13 @@ from bench.config.errors import ConfigError
 from bench.config.names import BASELINE
 from bench.reporting.records import PointRecord
 from bench.reporting.report import write_report
-from bench.reporting.results_io import RUN_FILE, RunRecord
+from bench.reporting.results_io import RUN_FILE, RunRecord, read_run
 from bench.running import environment
 from bench.running.job import Job
+from bench.running.lifetime import child_env, clean_stale, temp_folder
 from bench.running.references import discard_references, has_references
+from bench.running.run_folder import RunLock, cannot_write, refuse_existing, remove_logs
+from bench.running.run_status import run_failure
 
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 LOG_TAIL_LINES = 5  # enough of a crashed worker's log to name the problem in the error row
@@ -33,7 +35,7 @@ WORKER_COMMAND = [sys.executable, "-m", "bench.running.worker"]
 def worker_env(cache_dir: str) -> dict:
     """A worker's environment: the repo importable, and compile caches of its own, so one
     strategy's compiled kernels never make another's compile time look short."""
-    env = dict(os.environ)
+    env = child_env()  # a worker dies with its runner
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
     env["TORCHINDUCTOR_CACHE_DIR"] = os.path.join(cache_dir, "inductor")
     env["TRITON_CACHE_DIR"] = os.path.join(cache_dir, "triton")
@@ -74,7 +76,7 @@ def run_strategy(job: Job, record: RunRecord, progress: tqdm) -> None:
     log_path.parent.mkdir(exist_ok=True)
     read_fd, write_fd = os.pipe()
     message = {"job": job.to_dict(), "result_fd": write_fd}
-    with tempfile.TemporaryDirectory(prefix="ttft-bench-cache-") as cache, open(log_path, "w") as log:
+    with temp_folder("cache") as cache, open(log_path, "w") as log:
         started = time.time()  # process start, for the ready time
         proc = subprocess.Popen(WORKER_COMMAND, stdin=subprocess.PIPE, stdout=log,
                                 stderr=subprocess.STDOUT, pass_fds=(write_fd,), env=worker_env(cache),
@@ -91,6 +93,7 @@ def run_strategy(job: Job, record: RunRecord, progress: tqdm) -> None:
             if proc.poll() is None and sys.exc_info()[0] is not None:
                 proc.kill()  # the run is being stopped: its worker goes too
             code = proc.wait()
+            clean_stale()  # what a killed worker's generator server left in /tmp
     if code != 0 or fatal:
         reason = fatal or f"worker exited with code {code}: {log_tail(log_path)}"
         record.set_strategy(name, status="error", note=reason)
@@ -100,32 +103,63 @@ def run_strategy(job: Job, record: RunRecord, progress: tqdm) -> None:
                 progress.update(1)
 
 
-def open_record(job: Job, env: dict, resume: bool) -> tuple[RunRecord, set[str]]:
+def open_record(job: Job, env: dict, resume: bool, overwrite: bool) -> tuple[RunRecord, set[str]]:
     """A new run record, or with `resume` the interrupted one in the run folder and the
-    strategies it finished. The baseline's reference file must be there to keep anything."""
+    strategies it finished whose samples check out. The baseline's reference file must be there
+    to keep anything."""
     cfg, out_dir = job.config, job.run_folder
+    refuse_existing(out_dir, overwrite, resume)
     if resume and (out_dir / RUN_FILE).exists():
         try:
-            record, kept = RunRecord.reopen(out_dir, cfg.raw, env, cfg.prompts.lengths)
+            record, kept, rejected = RunRecord.reopen(out_dir, cfg.raw, env, cfg.prompts.lengths)
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
+        for name, reason in rejected.items():
+            print(f"resume: measuring {name} again: its samples failed the check ({reason})", file=sys.stderr)
         if BASELINE in kept and has_references(out_dir):
             return record, kept
         print(f"resume: {out_dir} has no finished baseline with its reference; measuring everything",
               file=sys.stderr)
     elif resume:
+        refuse_existing(out_dir, overwrite, resume=False)  # samples without their run.json are not ours to drop
         print(f"resume: {out_dir} holds no run yet; starting one", file=sys.stderr)
     discard_references(out_dir)
-    shutil.rmtree(out_dir / "logs", ignore_errors=True)
+    remove_logs(out_dir, [*previous_strategies(out_dir), *cfg.strategy_names()])
     return RunRecord.start(out_dir, cfg.name, cfg.raw, env), set()
 
 
-def run(job: Job, resume: bool = False) -> pd.DataFrame:
-    """Measure every strategy of the job's config; write its run folder and report. Returns the summary.
-    resume: keep the strategies an interrupted run in that folder finished, measure the rest."""
+def previous_strategies(out_dir: Path) -> list[str]:
+    """The strategies of the run this folder held (their logs are the tool's to replace)."""
+    try:
+        return list(read_run(out_dir)["strategies"])
+    except ValueError:
+        return []
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A finished run: its summary (None if the report failed) and why it failed (None: complete)."""
+    summary: pd.DataFrame | None
+    failure: str | None
+
+
+def run(job: Job, resume: bool = False, overwrite: bool = False) -> Outcome:
+    """Measure every strategy of the job's config; write its run folder and report.
+    resume: keep the strategies an interrupted run in that folder finished, measure the rest.
+    overwrite: replace a run the folder holds (without it, or resume, an occupied folder is refused)."""
     env = environment.collect()  # before this run touches anything
+    clean_stale()
+    with RunLock(job.run_folder):
+        try:
+            record, kept = open_record(job, env, resume, overwrite)
+        except OSError as exc:
+            raise cannot_write(job.run_folder, exc) from None
+        return measure(job, record, kept)
+
+
+def measure(job: Job, record: RunRecord, kept: set[str]) -> Outcome:
+    """Run the strategies not kept, then judge the run and write its report."""
     cfg, out_dir = job.config, job.run_folder
-    record, kept = open_record(job, env, resume)
     total = len(cfg.strategies) * len(cfg.prompts.lengths)
     status = "complete"
     with tqdm(total=total, desc=cfg.name, unit="point") as progress:
@@ -138,8 +172,20 @@ def run(job: Job, resume: bool = False) -> pd.DataFrame:
                 run_strategy(job.for_strategy(spec.name), record, progress)
         except KeyboardInterrupt:
             status = "interrupted"
-    record.finish(status)
-    summary = write_report(out_dir)
+        except OSError as exc:  # a full disk, a folder made read-only mid-run: one line, not a traceback
+            error = cannot_write(out_dir, exc)
+            try:
+                record.finish("failed", str(error))
+            except OSError:
+                pass  # the disk that failed the samples may fail run.json too; the error still says why
+            raise error from None
+    failure = run_failure(record.data) if status == "complete" else None
+    record.finish("failed" if failure else status, failure)
+    try:
+        summary = write_report(out_dir)
+    except Exception as exc:  # whatever broke the report, the run must say so, not claim "complete"
+        summary, failure = None, f"the report failed: {type(exc).__name__}: {exc}"
+        record.finish("failed" if status == "complete" else status, failure)
     if status == "interrupted":
         raise KeyboardInterrupt
-    return summary
+    return Outcome(summary, failure)

@@ -19,6 +19,7 @@ from bench.models.build import hf_config
 from bench.models.dtypes import TORCH_DTYPES
 from bench.reporting.records import PointRecord
 from bench.running.job import Job
+from bench.running.lifetime import die_with_parent
 from bench.running.loading import error_text
 from bench.running.sweep import Emit, run_sweep
 from bench.running.targets import InProcessTarget, Target
@@ -60,7 +61,8 @@ def sweep(job: Job, emit: Emit) -> None:
     """Measure the job's strategy at every length, emitting events as results come."""
     device = torch.device(job.device)
     emit({"event": "device", **device_info(device)})
-    reason = REGISTRY[job.strategy].unavailable_reason(device)
+    strategy = REGISTRY[job.strategy]
+    reason = strategy.unavailable_reason(device) or strategy.refusal_reason(hf_config(job.config.model))
     if reason:
         skip_all(job, reason, emit)
         return
@@ -76,6 +78,7 @@ def sweep(job: Job, emit: Emit) -> None:
 
 def main() -> int:
     """Read {"job": Job.to_dict(), "result_fd": fd} on stdin."""
+    die_with_parent()  # a killed runner takes its worker (and, through it, any generator server) along
     message = json.loads(sys.stdin.read())
     out = os.fdopen(message["result_fd"], "w", buffering=1)
 

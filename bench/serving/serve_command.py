@@ -13,10 +13,12 @@ import torch
 
 from bench.config.errors import ConfigError
 from bench.config.schema import load_config
+from bench.models.build import hf_config
 from bench.running.job import Job, build_job
+from bench.running.lifetime import die_with_parent
 from bench.running.loading import error_text, load_strategy
-from bench.serving.protocol import MAX_MESSAGE_BYTES
-from bench.serving.server import STALL_TIMEOUT_S, GeneratorServer
+from bench.serving.limits import ServerLimits
+from bench.serving.server import GeneratorServer
 from bench.serving.unix_socket import SocketError, bind_private
 from strategies.registry import REGISTRY
 
@@ -37,17 +39,18 @@ def job_from_file(path: str) -> Job:
         raise ConfigError(f"--job: cannot read a job record from {path} ({exc})") from None
 
 
-def serve(job: Job, socket_path: str, max_message: int = MAX_MESSAGE_BYTES,
-          stall_timeout: float = STALL_TIMEOUT_S) -> int:
+def serve(job: Job, socket_path: str, limits: ServerLimits = ServerLimits()) -> int:
     """Load, prepare, serve until SIGTERM/SIGINT. Socket problems raise ConfigError."""
-    reason = REGISTRY[job.strategy].unavailable_reason(torch.device(job.device))
+    die_with_parent()  # started by an ipc worker: a killed worker takes its server along
+    strategy = REGISTRY[job.strategy]
+    reason = strategy.unavailable_reason(torch.device(job.device)) or strategy.refusal_reason(hf_config(job.config.model))
     if reason:
         raise ConfigError(f"--strategy: {job.strategy} cannot run here: {reason}")
     try:
-        listener = bind_private(Path(socket_path))
+        listener = bind_private(Path(socket_path), limits.backlog)
     except (SocketError, OSError) as exc:
         raise ConfigError(f"--socket: {exc}") from None
-    server = GeneratorServer(listener, max_message, stall_timeout)
+    server = GeneratorServer(listener, limits=limits)
     server.install_signal_handlers()  # a stop during the load still removes the socket file
     try:
         with torch.inference_mode():

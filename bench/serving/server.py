@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bench.serving.acceptor import POLL_S, SHUTTING_DOWN, Acceptor
-from bench.serving.limits import STALL_TIMEOUT_S, ServerLimits
-from bench.serving.protocol import (MAX_MESSAGE_BYTES, FramingError, Inference, PeerClosed, ProtocolError,
+from bench.serving.limits import ServerLimits
+from bench.serving.protocol import (FramingError, Inference, PeerClosed, ProtocolError,
                                     check_sampling, decode, parse_request, read_frame, send_message)
 
 if TYPE_CHECKING:  # the server itself runs whatever it is given; importing strategies would load torch
@@ -37,13 +37,12 @@ class Job:
 
 
 class GeneratorServer:
-    def __init__(self, listener: socket.socket, max_message: int = MAX_MESSAGE_BYTES,
-                 stall_timeout: float = STALL_TIMEOUT_S, *, limits: ServerLimits | None = None):
+    def __init__(self, listener: socket.socket, *, limits: ServerLimits = ServerLimits()):
         """listener: bound by bind_private before the (slow) model load, so a conflict shows at once;
         whoever bound it closes it and removes its file once serve_forever returns.
-        limits: all of them (validated); without it, max_message and stall_timeout with the other defaults."""
+        limits: what each client is allowed (validated when built)."""
         self.listener = listener
-        self.limits = limits if limits is not None else ServerLimits(max_message, stall_timeout)
+        self.limits = limits
         self.jobs: queue.Queue[Job] = queue.Queue()
         self.stopping = threading.Event()
         self.closed = threading.Event()  # set once the queue is drained: nobody will run a job any more

@@ -1,0 +1,79 @@
+"""A run tells the truth: a failed strategy, baseline or report -> status "failed", exit 1, the reason last."""
+from __future__ import annotations
+
+import json
+import signal
+import sys
+
+from bench import cli
+from bench.running import runner
+from bench.running.run_status import run_failure
+from tests.conftest import tiny_raw
+
+CRASH = "import sys; sys.stdin.read(); print('worker crashed on purpose', file=sys.stderr); sys.exit(3)"
+
+
+def point(strategy, n, status, note=""):
+    return {"strategy": strategy, "prompt_len": n, "status": status, "note": note}
+
+
+def test_every_point_of_a_strategy_failed():
+    data = {"strategies": {"baseline": {"status": "ok"}, "jit-only": {"status": "ok"}},
+            "points": [point("baseline", 8, "ok"), point("jit-only", 8, "error", "OverflowError: seed"),
+                       point("jit-only", 24, "error", "OverflowError: seed")]}
+    assert run_failure(data) == "jit-only failed at every length: OverflowError: seed"
+
+
+def test_one_failed_baseline_point_fails_the_run_one_failed_other_point_does_not():
+    data = {"strategies": {"baseline": {"status": "ok"}, "jit-only": {"status": "ok"}},
+            "points": [point("baseline", 8, "ok"), point("baseline", 24, "error", "OOM"),
+                       point("jit-only", 8, "ok"), point("jit-only", 24, "error", "OOM")]}
+    assert run_failure(data) == "baseline failed at length 24 (no reference there): OOM"
+
+
+def test_skipped_strategies_and_ok_runs_are_complete():
+    data = {"strategies": {"baseline": {"status": "ok"}, "cuda-graph": {"status": "skipped"}},
+            "points": [point("baseline", 8, "ok"), point("cuda-graph", 8, "skipped", "needs CUDA")]}
+    assert run_failure(data) is None
+
+
+def test_a_crashed_worker_fails_the_run():
+    data = {"strategies": {"baseline": {"status": "error", "note": "worker exited with code -9"}},
+            "points": [point("baseline", 8, "ok")]}
+    assert run_failure(data) == "baseline stopped: worker exited with code -9"
+
+
+def run_cli(tmp_path, capsys) -> tuple[int, list[str], dict]:
+    config = tmp_path / "tiny.yaml"
+    config.write_text(json.dumps(tiny_raw()))
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        code = cli.main(["run", str(config), "--out", str(tmp_path / "out")])
+    finally:  # `run` installs its own: pytest's must come back
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+    err = capsys.readouterr().err.strip().splitlines()
+    return code, err, json.loads((tmp_path / "out" / "run.json").read_text())
+
+
+def test_a_run_whose_baseline_failed_exits_1_with_the_reason_last(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(runner, "WORKER_COMMAND", [sys.executable, "-c", CRASH])
+    code, err, run = run_cli(tmp_path, capsys)
+    assert code == cli.EXIT_FAILED and run["status"] == "failed"
+    assert err[-1].startswith("error: run failed: baseline stopped: worker exited with code 3")
+    assert "worker crashed on purpose" in run["failure"]
+
+
+def test_a_failed_report_fails_the_run(tmp_path, capsys, monkeypatch):
+    def broken(_):
+        raise ValueError("samples.csv: line 7: the last row is incomplete")
+
+    monkeypatch.setattr(runner, "write_report", broken)
+    code, err, run = run_cli(tmp_path, capsys)
+    assert code == cli.EXIT_FAILED and run["status"] == "failed"
+    assert err[-1] == "error: run failed: the report failed: ValueError: samples.csv: line 7: the last row is incomplete"
+
+
+def test_a_good_run_is_complete_and_exits_0(tmp_path, capsys):
+    code, err, run = run_cli(tmp_path, capsys)
+    assert code == 0 and run["status"] == "complete" and "failure" not in run

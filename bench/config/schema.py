@@ -181,7 +181,7 @@ def _strategies(raw: Any) -> tuple[StrategySpec, ...]:
     return tuple(specs)
 
 
-TOP_KEYS = ("name", "model", "prompts", "sampling", "measure", "strategies", "output", "transport")
+TOP_KEYS = ("name", "model", "prompts", "sampling", "measure", "strategies", "output", "transport", "tags")
 TRANSPORTS = ("inprocess", "ipc")
 
 
@@ -198,6 +198,7 @@ def parse_config(raw: Any, source: str = "config") -> BenchConfig:
     check_path_text("output", output)
     transport = raw.get("transport", "inprocess")
     check_choice("transport", transport, TRANSPORTS, "transport")
+    check_tags(raw.get("tags", {}))
     model = _section(raw, "model", ModelConfig)
     prompts = _section(raw, "prompts", PromptConfig)
     if prompts.text is not None and model.name_or_path is None:
@@ -216,6 +217,12 @@ def parse_config(raw: Any, source: str = "config") -> BenchConfig:
     check_folders(cfg)
     check_against_model(cfg)
     return cfg
+
+
+def check_tags(tags: Any) -> None:
+    """tags: a mapping of text keys to text values (user labels stored with the run, e.g. driver: new)."""
+    if not isinstance(tags, dict) or not all(isinstance(k, str) and k and isinstance(v, str) for k, v in tags.items()):
+        raise ConfigError(f"tags: expected a mapping of text keys to text values, got {shown(tags)}")
 
 
 def check_run_name(name: Any) -> None:
@@ -241,9 +248,12 @@ def load_config(path: str | Path) -> BenchConfig:
 
 
 def with_overrides(cfg: BenchConfig, strategies: list[str] | None = None, lengths: list[int] | None = None,
-                   output: str | None = None, repeats: int | None = None) -> BenchConfig:
-    """Apply the CLI's --strategies / --lengths / --repeats / --out to a loaded config, re-validating."""
+                   output: str | None = None, repeats: int | None = None,
+                   tags: dict[str, str] | None = None) -> BenchConfig:
+    """Apply the CLI's --strategies / --lengths / --repeats / --out / --tag to a loaded config, re-validating."""
     raw = dict(cfg.raw)
+    if tags:
+        raw["tags"] = {**(raw.get("tags") or {}), **tags}
     if strategies:
         by_name = {s.get("name") if isinstance(s, dict) else s: s for s in raw.get("strategies", [])}
         raw["strategies"] = [by_name.get(n, {"name": n}) for n in strategies]

@@ -13,6 +13,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only; no display on benchmark machines
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.ticker import FuncFormatter, NullFormatter  # noqa: E402
 
 # no Software/date metadata, so a regenerated PNG is byte-identical to the run's
 PNG_METADATA = {"Software": None}
@@ -26,6 +27,16 @@ SPARE_COLORS = ("#8c564b", "#e377c2", "#bcbd22", "#17becf")
 def color(strategy: str) -> str:
     """The strategy's colour, the same in every plot and every run."""
     return STRATEGY_COLORS.get(strategy) or SPARE_COLORS[zlib.crc32(strategy.encode()) % len(SPARE_COLORS)]
+
+
+def _log_y(ax) -> None:
+    """A log y axis labelled in plain numbers (6, not 6x10^0); minor ticks labelled where it spans
+    under 1.5 decades, else they would crowd."""
+    ax.set_yscale("log")
+    low, high = ax.get_ylim()
+    plain = FuncFormatter(lambda v, _: f"{v:g}")
+    ax.yaxis.set_major_formatter(plain)
+    ax.yaxis.set_minor_formatter(plain if high / low < 10 ** 1.5 else NullFormatter())
 
 
 def _save(fig, ax, path: Path) -> None:
@@ -62,8 +73,9 @@ def plot_ttft(df: pd.DataFrame, title: str, path: Path) -> None:
         ax.plot(floor.prompt_len, floor.floor_ms, "k--", label="roofline floor (no strategy can beat it)")
         last = floor.iloc[-1]
         ax.annotate("floor", (last.prompt_len, last.floor_ms), textcoords="offset points", xytext=(4, -10))
-    ax.set(xlabel="prompt length (tokens)", ylabel="TTFT p50 (ms, log scale), whisker to p99", title=title)
-    ax.set_yscale("log")
+    ax.set(xlabel="prompt length (tokens)", ylabel="TTFT p50 (ms, log scale), whisker to p99")
+    fig.suptitle(title, fontsize="medium")  # over the whole figure: the legend beside the axes narrows them
+    _log_y(ax)
     ax.grid(alpha=0.3, which="both")
     _save(fig, ax, path)
 
@@ -77,9 +89,10 @@ def plot_column(df: pd.DataFrame, column: str, ylabel: str, title: str, path: Pa
     fig, ax = plt.subplots(figsize=FIGSIZE)
     for name, g in lines:
         ax.plot(g.prompt_len, g[column], marker="o", label=name, color=color(name))
-    ax.set(xlabel="prompt length (tokens)", ylabel=ylabel, title=title)
+    ax.set(xlabel="prompt length (tokens)", ylabel=ylabel)
+    fig.suptitle(title, fontsize="medium")
     if log:
-        ax.set_yscale("log")
+        _log_y(ax)
     ax.grid(alpha=0.3, which="both")
     _save(fig, ax, path)
     return True
@@ -94,7 +107,7 @@ def write_plots(df: pd.DataFrame, run: dict, folder: Path) -> dict[str, str]:
         "speedup.png": (df, "speedup_vs_baseline", "speed-up over baseline (p50, log scale)", True,
                         "no strategy has a speed-up (no baseline row measured)"),
         "memory.png": (df, "mem_peak_gb", "peak allocated GPU memory (GB)", False,
-                       "no GPU memory was measured: a CPU run"),
+                       "no point measured GPU memory: a CPU run, or transport: ipc, where the server holds it"),
         "prepare.png": (prep, "prepare_ms", "JIT compile + graph capture (ms, log scale)", True,
                         "no strategy compiled or captured anything"),
     }

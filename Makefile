@@ -12,7 +12,7 @@ TRANSFORMERS_SPEC ?= transformers==5.17.0
 # the report toolchain pinned, so `make tables` rebuilds committed tables and plots byte for byte
 REPORT_SPEC ?= pandas==3.1.1 matplotlib==3.11.2 numpy==2.4.6
 
-.PHONY: bench test tables bench-gpu test-gpu env clean-env
+.PHONY: bench test tables readme bench-gpu test-gpu env clean-env
 
 # The stamp file makes the install happen once; an interpreter given as PYTHON=... skips it.
 $(VENV)/.installed: pyproject.toml
@@ -38,6 +38,10 @@ test: env
 
 tables: env
 	PYTHONPATH=. $(PYTHON) -m bench report --all results
+
+# the README's result tables and the sentences with numbers, between its `generated:` markers
+readme: env
+	PYTHONPATH=. $(PYTHON) -m bench.reporting.readme_tables README.md results
 
 bench-gpu: env
 	PYTHONPATH=. $(PYTHON) -m bench run $(GPU_CONFIG)

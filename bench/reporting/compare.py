@@ -92,8 +92,8 @@ def compare_markdown(runs: list[RunSamples], df: pd.DataFrame, level: float) -> 
     labels = [r.label for r in runs]
     parts = [f"# Comparison: {' vs '.join(f'`{x}`' for x in labels)}", "",
              f"Ratio = median TTFT of the run / median of `{labels[0]}` at the same strategy and length "
-             f"(above 1: slower). Interval: {METHOD}, of the ratio of medians, the two runs resampled "
-             f"independently; {level:.0%} level. Verdict: slower or faster when the interval excludes 1, "
+             f"(above 1: slower). Interval of the ratio at the {level:.0%} level: {METHOD}; the two runs are "
+             "resampled independently. Verdict: slower or faster when the interval excludes 1, "
              "else no significant difference.", "", "## What differs between the runs", ""]
     diffs = differences(runs)
     if diffs:
@@ -109,9 +109,12 @@ def compare_markdown(runs: list[RunSamples], df: pd.DataFrame, level: float) -> 
         parts.append(markdown_table(["Strategy", "Prompt Length", "reference p50 (ms)", "run p50 (ms)", "ratio",
                                      f"{level:.0%} interval", "verdict"], rows) if rows
                      else "No strategy and length was measured in both runs.")
-        missing = sorted(set(runs[0].samples) ^ set(other.samples))
+        missing: dict[str, list[int]] = {}
+        for strategy, n in sorted(set(runs[0].samples) ^ set(other.samples)):
+            missing.setdefault(strategy, []).append(n)
         if missing:
-            parts += ["", "Measured in one run only: " + ", ".join(f"{s} @ {n}" for s, n in missing) + "."]
+            parts += ["", "Measured in one run only (strategy: lengths): "
+                      + "; ".join(f"{s}: {', '.join(map(str, ns))}" for s, ns in missing.items()) + "."]
     return "\n".join(parts) + "\n"
 
 

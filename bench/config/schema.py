@@ -139,7 +139,8 @@ class BenchConfig:
     raw: dict = field(default_factory=dict, compare=False)  # the YAML as given, stored in run.json
 
     def out_dir(self) -> Path:
-        return Path(self.out_override) if self.out_override else Path(self.output) / self.name
+        """The run folder, absolute: workers start in the repository root, so a relative one would move."""
+        return (Path(self.out_override) if self.out_override else Path(self.output) / self.name).absolute()
 
     def strategy_names(self) -> list[str]:
         return [s.name for s in self.strategies]
@@ -244,7 +245,30 @@ def check_folders(cfg: BenchConfig) -> None:
 
 def load_config(path: str | Path) -> BenchConfig:
     """Read and validate a YAML config file; every problem is a one-line ConfigError."""
-    return parse_config(read_yaml(path), str(path))
+    return parse_config(resolve_paths(read_yaml(path), Path(path).parent), str(path))
+
+
+def resolve_paths(raw: Any, folder: Path) -> Any:
+    """Relative paths written in a config (output, model.config, a local model.name_or_path) read
+    against the config file's folder and made absolute, so every process and every working
+    directory agree; an absent output stays the default, relative to the working directory."""
+    if not isinstance(raw, dict):
+        return raw  # parse_config names the problem
+    folder = folder.absolute()
+    raw = dict(raw)
+    if isinstance(raw.get("output"), str) and raw["output"] and not Path(raw["output"]).is_absolute():
+        raw["output"] = str(folder / raw["output"])
+    model = raw.get("model")
+    if isinstance(model, dict):
+        model = dict(model)
+        for key in ("config", "name_or_path"):
+            value = model.get(key)
+            if isinstance(value, str) and value and not Path(value).is_absolute():
+                # a name_or_path that is not a folder beside the config is a hub id: kept as written
+                if key == "config" or (folder / value).exists():
+                    model[key] = str(folder / value)
+        raw["model"] = model
+    return raw
 
 
 def with_overrides(cfg: BenchConfig, strategies: list[str] | None = None, lengths: list[int] | None = None,

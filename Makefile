@@ -26,8 +26,8 @@ ifeq ($(PYTHON),$(VENV)/bin/python)
 env: $(VENV)/.installed
 else
 env:
-	@$(PYTHON) -c "import torch, transformers, pandas, matplotlib, yaml, tqdm" \
-	  || { echo "error: $(PYTHON) lacks a dependency (torch, transformers, pandas, matplotlib, pyyaml, tqdm)"; exit 2; }
+	@$(PYTHON) -c "import torch, transformers, numpy, pandas, matplotlib, yaml, tqdm, safetensors" \
+	  || { echo "error: $(PYTHON) lacks a dependency (torch, transformers, numpy, pandas, matplotlib, pyyaml, tqdm, safetensors)"; exit 2; }
 endif
 
 bench: env

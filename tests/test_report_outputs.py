@@ -94,3 +94,9 @@ def test_a_strategy_keeps_its_colour_and_the_title_names_device_model_dtype_and_
     df = pd.read_csv(run_dir / "summary.csv")
     run = json.loads((run_dir / "run.json").read_text())
     assert plot_title(run, df) == "r: Test CPU, tiny-llama, float32, n=100"
+
+
+def test_a_stale_plot_without_data_is_removed_on_regeneration(run_dir):
+    (run_dir / "plots" / "memory.png").write_bytes(b"from an earlier report")
+    write_report(run_dir)
+    assert not (run_dir / "plots" / "memory.png").exists()

@@ -89,8 +89,8 @@ def test_cold_start_ready_time_and_unseen_length(run_dir):
 
 def test_report_regenerates_byte_identical(run_dir, tmp_path):
     written = {name: (run_dir / name).read_bytes() for name in
-               ["summary.csv", "table.md", "plots/ttft.png", "plots/speedup.png", "plots/memory.png",
-                "plots/prepare.png"]}
+               ["summary.csv", "summary.json", "table.md", "plots/ttft.png", "plots/speedup.png",
+                "plots/prepare.png"]}  # no memory.png: a CPU run measures no GPU memory
     for name in written:
         (run_dir / name).unlink()
     proc = subprocess.run([sys.executable, "-m", "bench", "report", str(run_dir)], cwd=REPO,

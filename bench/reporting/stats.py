@@ -99,14 +99,15 @@ def stability_warnings(s: Summary) -> list[str]:
     return list(stability(s).warnings)
 
 
-def _bootstrap(x: np.ndarray, q: float, rng: np.random.Generator, resamples: int) -> np.ndarray:
-    """The q-th percentile of `resamples` resamples of x, drawn in chunks to bound memory."""
+def _bootstrap(x: np.ndarray, qs: list[float], rng: np.random.Generator, resamples: int) -> np.ndarray:
+    """The qs-th percentiles of `resamples` resamples of x, shape [len(qs), resamples]; one draw
+    serves every q, and it is drawn in chunks to bound memory."""
     rows = max(1, BOOTSTRAP_CHUNK_VALUES // x.size)
     out = []
     for start in range(0, resamples, rows):
         idx = rng.integers(0, x.size, size=(min(rows, resamples - start), x.size))
-        out.append(np.percentile(x[idx], q, axis=1, method="linear"))
-    return np.concatenate(out)
+        out.append(np.percentile(x[idx], qs, axis=1, method="linear"))
+    return np.concatenate(out, axis=1)
 
 
 def _tails(level: float) -> list[float]:
@@ -115,14 +116,20 @@ def _tails(level: float) -> list[float]:
     return [100 * (1 - level) / 2, 100 * (1 + level) / 2]
 
 
-def percentile_ci(samples, q: float, level: float = DEFAULT_LEVEL, resamples: int = BOOTSTRAP_RESAMPLES,
-                  seed: int = BOOTSTRAP_SEED) -> Interval:
-    """Percentile bootstrap interval of the q-th percentile (0-100) of `samples`."""
+def percentile_cis(samples, qs: list[float], level: float = DEFAULT_LEVEL, resamples: int = BOOTSTRAP_RESAMPLES,
+                   seed: int = BOOTSTRAP_SEED) -> list[Interval]:
+    """Percentile bootstrap intervals of the qs-th percentiles (0-100) of `samples`, from one set of resamples."""
     x = np.asarray(samples, dtype=np.float64)
     if x.size == 0:
         raise ValueError("no samples to bootstrap")
-    low, high = np.percentile(_bootstrap(x, q, np.random.default_rng(seed), resamples), _tails(level))
-    return Interval(float(low), float(high))
+    ends = np.percentile(_bootstrap(x, list(qs), np.random.default_rng(seed), resamples), _tails(level), axis=1)
+    return [Interval(float(low), float(high)) for low, high in ends.T]
+
+
+def percentile_ci(samples, q: float, level: float = DEFAULT_LEVEL, resamples: int = BOOTSTRAP_RESAMPLES,
+                  seed: int = BOOTSTRAP_SEED) -> Interval:
+    """Percentile bootstrap interval of the q-th percentile (0-100) of `samples`."""
+    return percentile_cis(samples, [q], level, resamples, seed)[0]
 
 
 def ratio_of_medians(a, b, level: float = DEFAULT_LEVEL, resamples: int = BOOTSTRAP_RESAMPLES,
@@ -132,6 +139,6 @@ def ratio_of_medians(a, b, level: float = DEFAULT_LEVEL, resamples: int = BOOTST
     if xa.size == 0 or xb.size == 0:
         raise ValueError("no samples to compare")
     rng = np.random.default_rng(seed)
-    ratios = _bootstrap(xb, 50, rng, resamples) / _bootstrap(xa, 50, rng, resamples)
+    ratios = _bootstrap(xb, [50], rng, resamples)[0] / _bootstrap(xa, [50], rng, resamples)[0]
     low, high = np.percentile(ratios, _tails(level))
     return RatioEstimate(float(np.median(xb) / np.median(xa)), float(low), float(high), level)

@@ -7,7 +7,7 @@ from bench.config.names import BASELINE
 from bench.measuring.floor import floor_ms
 from bench.reporting.columns import POINT_COLUMNS, STRATEGY_COLUMNS, SUMMARY_COLUMNS
 from bench.reporting.records import PointRecord, StrategyRecord
-from bench.reporting.stats import percentile_ci, stability, summarize
+from bench.reporting.stats import percentile_cis, stability, summarize
 
 __all__ = ["SUMMARY_COLUMNS", "build_summary", "summary_row"]
 
@@ -19,7 +19,7 @@ def summary_row(strategy: str, point: PointRecord, info: StrategyRecord, samples
     if point.status == "ok":
         ms = [ns / 1e6 for ns in samples_ns]
         s = summarize(ms)
-        p50_ci, p99_ci = percentile_ci(ms, 50), percentile_ci(ms, 99)
+        p50_ci, p99_ci = percentile_cis(ms, [50, 99])
         row.update(ttft_p50_ci_low_ms=p50_ci.low, ttft_p50_ci_high_ms=p50_ci.high, ttft_p99_ci_low_ms=p99_ci.low,
                    ttft_p99_ci_high_ms=p99_ci.high)
         row.update(n=s.n, ttft_mean_ms=s.mean, ttft_p50_ms=s.p50, ttft_p90_ms=s.p90, ttft_p99_ms=s.p99,

@@ -12,7 +12,7 @@ TRANSFORMERS_SPEC ?= transformers==5.17.0
 # the report toolchain pinned, so `make tables` rebuilds committed tables and plots byte for byte
 REPORT_SPEC ?= pandas==3.1.1 matplotlib==3.11.2 numpy==2.4.6
 
-.PHONY: bench test tables bench-gpu test-gpu env clean-env
+.PHONY: bench test tables readme bench-gpu test-gpu env clean-env
 
 # The stamp file makes the install happen once; an interpreter given as PYTHON=... skips it.
 $(VENV)/.installed: pyproject.toml
@@ -26,8 +26,8 @@ ifeq ($(PYTHON),$(VENV)/bin/python)
 env: $(VENV)/.installed
 else
 env:
-	@$(PYTHON) -c "import torch, transformers, pandas, matplotlib, yaml, tqdm" \
-	  || { echo "error: $(PYTHON) lacks a dependency (torch, transformers, pandas, matplotlib, pyyaml, tqdm)"; exit 2; }
+	@$(PYTHON) -c "import torch, transformers, numpy, pandas, matplotlib, yaml, tqdm, safetensors" \
+	  || { echo "error: $(PYTHON) lacks a dependency (torch, transformers, numpy, pandas, matplotlib, pyyaml, tqdm, safetensors)"; exit 2; }
 endif
 
 bench: env
@@ -38,6 +38,10 @@ test: env
 
 tables: env
 	PYTHONPATH=. $(PYTHON) -m bench report --all results
+
+# the README's result tables and the sentences with numbers, between its `generated:` markers
+readme: env
+	PYTHONPATH=. $(PYTHON) -m bench.reporting.readme_tables README.md results
 
 bench-gpu: env
 	PYTHONPATH=. $(PYTHON) -m bench run $(GPU_CONFIG)

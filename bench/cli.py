@@ -1,7 +1,9 @@
 """Command line: run a sweep, rebuild reports, list strategies.
 
-    python -m bench run configs/default.yaml [--out DIR] [--strategies a b] [--lengths 10 50] [--repeats N] [--resume | --overwrite]
+    python -m bench run configs/default.yaml [--out DIR] [--strategies a b] [--lengths 10 50] [--repeats N]
+                        [--resume | --overwrite] [--tag k=v]
     python -m bench report results/default        # or: report --all results
+    python -m bench compare results/a results/b [--out DIR] [--level 0.95] [--fail-if-slower PCT]
     python -m bench serve --config CONFIG --strategy NAME --socket PATH   # or --job FILE instead of both
     python -m bench strategies
 """
@@ -13,12 +15,14 @@ import sys
 from pathlib import Path
 
 from bench.config.errors import ConfigError
+from bench.reporting.stats import DEFAULT_LEVEL
 from bench.serving.limits import BACKLOG, MAX_CONNECTIONS, STALL_TIMEOUT_S, ServerLimits
 from bench.serving.protocol import MAX_MESSAGE_BYTES
 
 EXIT_FAILED = 1  # the run ended, but did not measure what it set out to (the last line says why)
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130  # the shell's convention for SIGINT
+EXIT_REGRESSION = 1  # compare --fail-if-slower: a significant slowdown beyond the threshold
 
 
 def cmd_run(args) -> int:
@@ -27,7 +31,7 @@ def cmd_run(args) -> int:
     from bench.running.runner import run
 
     cfg = load_config(args.config)
-    cfg = with_overrides(cfg, args.strategies, args.lengths, args.out, args.repeats)
+    cfg = with_overrides(cfg, args.strategies, args.lengths, args.out, args.repeats, parse_tags(args.tag))
     job = build_job(cfg)  # every check that needs the model's config, before anything runs
     # `timeout` and job schedulers stop with SIGTERM: keep what was measured, as on Ctrl-C.
     # SIGINT too, explicitly: a shell starts background jobs with SIGINT ignored, and Python keeps that
@@ -53,16 +57,12 @@ def raise_interrupt(*_) -> None:
 
 def print_summary(out_dir: Path, df) -> None:
     """The summary's main columns on stdout, its stability warnings on stderr."""
-    import pandas as pd
+    from bench.reporting.console import console_table, console_warnings
 
-    cols = ["strategy", "prompt_len", "status", "n", "ttft_p50_ms", "ttft_p99_ms", "speedup_vs_baseline",
-            "matches_baseline", "prompts_judged", "prompts_agreed", "near_ties"]
-    with pd.option_context("display.width", 160, "display.max_rows", 500):
-        print(df[cols].to_string(index=False, float_format=lambda v: f"{v:.2f}"))
-    warnings = df[df.note.fillna("").str.contains("unstable")]
-    for r in warnings.itertuples():
-        print(f"warning: {r.strategy} @ {r.prompt_len}: {r.note}", file=sys.stderr)
-    print(f"results: {out_dir}/ (summary.csv, table.md, plots/)")
+    print(console_table(df))
+    for line in console_warnings(df):
+        print(line, file=sys.stderr)
+    print(f"results: {out_dir}/ (summary.csv, summary.json, table.md, plots/)")
 
 
 def cmd_report(args) -> int:
@@ -77,6 +77,44 @@ def cmd_report(args) -> int:
     if len(failures) > 1:
         print(f"error: {len(failures)} of {len(folders)} run folders could not be reported", file=sys.stderr)
     return EXIT_BAD_INPUT if failures else 0
+
+
+def cmd_compare(args) -> int:
+    from bench.reporting.compare import compare_markdown, compare_runs, load_run_samples, regressions, write_compare
+
+    if len(args.runs) < 2:
+        raise ConfigError("compare: give at least two run folders (the first is the reference)")
+    if not 0 < args.level < 1:
+        raise ConfigError(f"--level: expected a confidence level in (0, 1), got {args.level}")
+    try:
+        runs = [load_run_samples(Path(folder)) for folder in args.runs]
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    df = compare_runs(runs, args.level)
+    text = compare_markdown(runs, df, args.level)
+    print(text, end="")
+    if args.out:
+        write_compare(Path(args.out), runs, df, text)
+        print(f"written: {args.out}/ (compare.md, compare.csv, compare.png)")
+    if args.fail_if_slower is not None:
+        slower = regressions(df, args.fail_if_slower)
+        for r in slower.itertuples():
+            print(f"regression: {r.run} {r.strategy} @ {r.prompt_len}: x{r.ratio:.3f} "
+                  f"({r.ci_low:.3f}-{r.ci_high:.3f}), over {args.fail_if_slower:g}%", file=sys.stderr)
+        if len(slower):
+            return EXIT_REGRESSION
+    return 0
+
+
+def parse_tags(items: list[str] | None) -> dict[str, str]:
+    """--tag key=value flags as a mapping; a flag without '=' or with an empty key is an error."""
+    tags = {}
+    for item in items or ():
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--tag: expected key=value, got {item!r}")
+        tags[key.strip()] = value
+    return tags
 
 
 def cmd_serve(args) -> int:
@@ -118,11 +156,20 @@ def parser() -> argparse.ArgumentParser:
                         "rest run again (same config and environment required)")
     r.add_argument("--overwrite", action="store_true",
                    help="replace the run the folder holds (without it, a run refuses an occupied folder)")
+    r.add_argument("--tag", action="append", metavar="KEY=VALUE",
+                   help="a label stored in run.json's config.tags (repeatable), e.g. --tag driver=new")
     r.set_defaults(func=cmd_run)
     rep = sub.add_parser("report", help="rebuild summary.csv, table.md and plots from raw results")
     rep.add_argument("dir")
     rep.add_argument("--all", action="store_true", help="DIR holds run folders: rebuild each")
     rep.set_defaults(func=cmd_report)
+    c = sub.add_parser("compare", help="compare runs: ratio of median TTFTs with bootstrap intervals and verdicts")
+    c.add_argument("runs", nargs="+", help="run folders; the first is the reference")
+    c.add_argument("--out", help="write compare.md, compare.csv and compare.png here")
+    c.add_argument("--level", type=float, default=DEFAULT_LEVEL, help="confidence level (default 0.95)")
+    c.add_argument("--fail-if-slower", type=float, metavar="PCT",
+                   help="exit 1 when a difference is significant and slower by more than PCT percent")
+    c.set_defaults(func=cmd_compare)
     sv = sub.add_parser("serve", help="serve one strategy over a Unix socket (the generator; see ARCHITECTURE.md)")
     sv.add_argument("--config")
     sv.add_argument("--strategy")

@@ -139,7 +139,8 @@ class BenchConfig:
     raw: dict = field(default_factory=dict, compare=False)  # the YAML as given, stored in run.json
 
     def out_dir(self) -> Path:
-        return Path(self.out_override) if self.out_override else Path(self.output) / self.name
+        """The run folder, absolute: workers start in the repository root, so a relative one would move."""
+        return (Path(self.out_override) if self.out_override else Path(self.output) / self.name).absolute()
 
     def strategy_names(self) -> list[str]:
         return [s.name for s in self.strategies]
@@ -181,7 +182,7 @@ def _strategies(raw: Any) -> tuple[StrategySpec, ...]:
     return tuple(specs)
 
 
-TOP_KEYS = ("name", "model", "prompts", "sampling", "measure", "strategies", "output", "transport")
+TOP_KEYS = ("name", "model", "prompts", "sampling", "measure", "strategies", "output", "transport", "tags")
 TRANSPORTS = ("inprocess", "ipc")
 
 
@@ -198,6 +199,7 @@ def parse_config(raw: Any, source: str = "config") -> BenchConfig:
     check_path_text("output", output)
     transport = raw.get("transport", "inprocess")
     check_choice("transport", transport, TRANSPORTS, "transport")
+    check_tags(raw.get("tags", {}))
     model = _section(raw, "model", ModelConfig)
     prompts = _section(raw, "prompts", PromptConfig)
     if prompts.text is not None and model.name_or_path is None:
@@ -216,6 +218,12 @@ def parse_config(raw: Any, source: str = "config") -> BenchConfig:
     check_folders(cfg)
     check_against_model(cfg)
     return cfg
+
+
+def check_tags(tags: Any) -> None:
+    """tags: a mapping of text keys to text values (user labels stored with the run, e.g. driver: new)."""
+    if not isinstance(tags, dict) or not all(isinstance(k, str) and k and isinstance(v, str) for k, v in tags.items()):
+        raise ConfigError(f"tags: expected a mapping of text keys to text values, got {shown(tags)}")
 
 
 def check_run_name(name: Any) -> None:
@@ -237,13 +245,39 @@ def check_folders(cfg: BenchConfig) -> None:
 
 def load_config(path: str | Path) -> BenchConfig:
     """Read and validate a YAML config file; every problem is a one-line ConfigError."""
-    return parse_config(read_yaml(path), str(path))
+    return parse_config(resolve_paths(read_yaml(path), Path(path).parent), str(path))
+
+
+def resolve_paths(raw: Any, folder: Path) -> Any:
+    """Relative paths written in a config (output, model.config, a local model.name_or_path) read
+    against the config file's folder and made absolute, so every process and every working
+    directory agree; an absent output stays the default, relative to the working directory."""
+    if not isinstance(raw, dict):
+        return raw  # parse_config names the problem
+    folder = folder.absolute()
+    raw = dict(raw)
+    if isinstance(raw.get("output"), str) and raw["output"] and not Path(raw["output"]).is_absolute():
+        raw["output"] = str(folder / raw["output"])
+    model = raw.get("model")
+    if isinstance(model, dict):
+        model = dict(model)
+        for key in ("config", "name_or_path"):
+            value = model.get(key)
+            if isinstance(value, str) and value and not Path(value).is_absolute():
+                # a name_or_path that is not a folder beside the config is a hub id: kept as written
+                if key == "config" or (folder / value).exists():
+                    model[key] = str(folder / value)
+        raw["model"] = model
+    return raw
 
 
 def with_overrides(cfg: BenchConfig, strategies: list[str] | None = None, lengths: list[int] | None = None,
-                   output: str | None = None, repeats: int | None = None) -> BenchConfig:
-    """Apply the CLI's --strategies / --lengths / --repeats / --out to a loaded config, re-validating."""
+                   output: str | None = None, repeats: int | None = None,
+                   tags: dict[str, str] | None = None) -> BenchConfig:
+    """Apply the CLI's --strategies / --lengths / --repeats / --out / --tag to a loaded config, re-validating."""
     raw = dict(cfg.raw)
+    if tags:
+        raw["tags"] = {**(raw.get("tags") or {}), **tags}
     if strategies:
         by_name = {s.get("name") if isinstance(s, dict) else s: s for s in raw.get("strategies", [])}
         raw["strategies"] = [by_name.get(n, {"name": n}) for n in strategies]

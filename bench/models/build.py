@@ -27,7 +27,7 @@ def hf_config(spec: ModelConfig) -> PretrainedConfig:
         return AutoConfig.from_pretrained(source)
     except Exception as exc:  # transformers raises OSError/ValueError/KeyError for unknown or broken configs
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ConfigError(f"{key}: cannot read a transformers config from {source!r}: {first}") from None
+        raise ConfigError(f"{key}: cannot read a transformers config from {source!r}: {first}" + ("; offline? set HF_HUB_OFFLINE=1 to skip the hub's retries" if spec.name_or_path else "")) from None
 
 
 def text_config(config: PretrainedConfig) -> PretrainedConfig:

@@ -1,5 +1,6 @@
 """Every column of summary.csv, named once: where its value comes from and what it means.
 
+The intervals are the stats module's percentile bootstrap (stats.METHOD) at stats.DEFAULT_LEVEL.
 The summary builds its rows from this table and writes its columns in this order; the tables
 read their labels from it. Adding a metric: a field on PointRecord (if the worker measures it),
 a row here, and, for a derived one, its computation in summary.py.
@@ -29,11 +30,16 @@ COLUMNS = (
     Column("prompt_len", KEY, "prompt length in tokens", "Prompt Length"),
     Column("status", POINT, "ok, error or skipped"),
     Column("note", DERIVED, "the point's notes, then stability warnings"),
+    Column("unstable", DERIVED, "a stability rule fired (std or min/max far from the mean)"),
     Column("n", SAMPLES, "timed requests"),
     Column("ttft_mean_ms", SAMPLES, "mean TTFT"),
     Column("ttft_p50_ms", SAMPLES, "median TTFT", "TTFT (ms)"),
+    Column("ttft_p50_ci_low_ms", SAMPLES, "median TTFT: low end of its 95% bootstrap interval", "p50 95% CI (ms)"),
+    Column("ttft_p50_ci_high_ms", SAMPLES, "median TTFT: high end of its 95% bootstrap interval"),
     Column("ttft_p90_ms", SAMPLES, "90th percentile TTFT"),
     Column("ttft_p99_ms", SAMPLES, "99th percentile TTFT", "P99 (ms)"),
+    Column("ttft_p99_ci_low_ms", SAMPLES, "p99 TTFT: low end of its 95% bootstrap interval", "P99 95% CI (ms)"),
+    Column("ttft_p99_ci_high_ms", SAMPLES, "p99 TTFT: high end of its 95% bootstrap interval"),
     Column("ttft_min_ms", SAMPLES, "fastest request"),
     Column("ttft_max_ms", SAMPLES, "slowest request"),
     Column("ttft_std_ms", SAMPLES, "standard deviation of TTFT"),

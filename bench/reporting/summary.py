@@ -7,17 +7,21 @@ from bench.config.names import BASELINE
 from bench.measuring.floor import floor_ms
 from bench.reporting.columns import POINT_COLUMNS, STRATEGY_COLUMNS, SUMMARY_COLUMNS
 from bench.reporting.records import PointRecord, StrategyRecord
-from bench.reporting.stats import stability_warnings, summarize
+from bench.reporting.stats import percentile_cis, stability, summarize
 
 __all__ = ["SUMMARY_COLUMNS", "build_summary", "summary_row"]
 
 
 def summary_row(strategy: str, point: PointRecord, info: StrategyRecord, samples_ns, server_ns) -> dict:
     """One row of the summary from a point, its strategy's record and its samples."""
-    row = {"strategy": strategy, "prompt_len": point.prompt_len, "status": point.status}
+    row = {"strategy": strategy, "prompt_len": point.prompt_len, "status": point.status, "unstable": False}
     notes = [point.note or ""]
     if point.status == "ok":
-        s = summarize([ns / 1e6 for ns in samples_ns])
+        ms = [ns / 1e6 for ns in samples_ns]
+        s = summarize(ms)
+        p50_ci, p99_ci = percentile_cis(ms, [50, 99])
+        row.update(ttft_p50_ci_low_ms=p50_ci.low, ttft_p50_ci_high_ms=p50_ci.high, ttft_p99_ci_low_ms=p99_ci.low,
+                   ttft_p99_ci_high_ms=p99_ci.high)
         row.update(n=s.n, ttft_mean_ms=s.mean, ttft_p50_ms=s.p50, ttft_p90_ms=s.p90, ttft_p99_ms=s.p99,
                    ttft_min_ms=s.min, ttft_max_ms=s.max, ttft_std_ms=s.std)
         row.update({key: getattr(point, key) for key in POINT_COLUMNS})
@@ -25,7 +29,9 @@ def summary_row(strategy: str, point: PointRecord, info: StrategyRecord, samples
         if server_ns:
             row["server_ttft_p50_ms"] = summarize([ns / 1e6 for ns in server_ns]).p50
             row["ipc_overhead_ms"] = s.p50 - row["server_ttft_p50_ms"]
-        notes += stability_warnings(s)
+        verdict = stability(s)
+        row["unstable"] = verdict.unstable
+        notes += verdict.warnings
     row["note"] = "; ".join(dict.fromkeys(n for n in notes if n))  # dedupe, keep order
     return row
 

@@ -7,6 +7,7 @@ import pandas as pd
 
 from bench.reporting.columns import label
 from bench.reporting.records import StrategyRecord
+from bench.reporting.stats import DEFAULT_LEVEL, METHOD
 
 
 def fmt(value, digits: int = 2) -> str:
@@ -29,22 +30,36 @@ def agreement(judged, agreed, near_ties) -> str:
     return text + (f" ({near_ties} near tie{'s' if near_ties > 1 else ''})" if near_ties else "")
 
 
+def interval(low, high, digits: int = 2) -> str:
+    """'5.85-5.91', or '-' where there is no interval."""
+    return "-" if fmt(low) == "-" else f"{fmt(low, digits)}-{fmt(high, digits)}"
+
+
 def strategy_table(df: pd.DataFrame) -> str:
-    """Prompt Length | TTFT (ms) | P99 (ms) | JIT Compile (ms) | Graph Capture (ms) | Memory (GB), + Average."""
-    columns = [("ttft_p50_ms", 2), ("ttft_p99_ms", 2), ("jit_compile_ms", 1), ("graph_capture_ms", 1),
-               ("mem_peak_gb", 2), ("floor_ms", 2), ("efficiency", 2)]
+    """Per length: TTFT p50 and p99 with their intervals, compile, capture, memory, floor; then an
+    Average row (TTFT p50 and memory: the columns whose mean means something) and a Total row
+    (compile and capture time: what preparing every length cost)."""
+    columns = [("ttft_p50_ms", 2), ("ttft_p50_ci_low_ms", 2), ("ttft_p99_ms", 2), ("ttft_p99_ci_low_ms", 2),
+               ("jit_compile_ms", 1), ("graph_capture_ms", 1), ("mem_peak_gb", 2), ("floor_ms", 2),
+               ("efficiency", 2)]
     header = [label("prompt_len")] + [label(c) for c, _ in columns] + [label("prompts_judged")]
     rows = []
     for r in df.itertuples():
         if r.status != "ok":
             rows.append([f"{r.prompt_len} tokens", f"{r.status}: {r.note}"] + [""] * len(columns))
             continue
-        rows.append([f"{r.prompt_len} tokens"] + [fmt(getattr(r, c), d) for c, d in columns]
+        cells = {c: fmt(getattr(r, c), d) for c, d in columns}
+        cells["ttft_p50_ci_low_ms"] = interval(r.ttft_p50_ci_low_ms, r.ttft_p50_ci_high_ms)
+        cells["ttft_p99_ci_low_ms"] = interval(r.ttft_p99_ci_low_ms, r.ttft_p99_ci_high_ms)
+        rows.append([f"{r.prompt_len} tokens"] + [cells[c] for c, _ in columns]
                     + [agreement(r.prompts_judged, r.prompts_agreed, r.near_ties)])
     ok = df[df.status == "ok"]
     if len(ok):
-        mean = ok[[c for c, _ in columns]].mean()
-        rows.append(["**Average**"] + [f"**{fmt(mean[c], d)}**" for c, d in columns] + [""])
+        summary_rows = (("**Average**", "mean", ("ttft_p50_ms", "mem_peak_gb")),
+                        ("**Total**", "sum", ("jit_compile_ms", "graph_capture_ms")))
+        for name, how, keep in summary_rows:
+            values = ok[list(keep)].agg(how, min_count=1) if how == "sum" else ok[list(keep)].agg(how)
+            rows.append([name] + [f"**{fmt(values[c], d)}**" if c in keep else "" for c, d in columns] + [""])
     return markdown_table(header, rows)
 
 
@@ -127,14 +142,27 @@ def environment_line(run: dict) -> str:
             f"Python {env['python']}, commit {commit}, started {run['started']}, status {run['status']}")
 
 
-def report_markdown(run: dict, df: pd.DataFrame) -> str:
+def tags_line(run: dict) -> str:
+    """'Tags: key=value, ...' from the run's --tag flags, or '' without tags."""
+    tags = run["config"].get("tags") or {}
+    return "Tags: " + ", ".join(f"{k}={v}" for k, v in tags.items()) + "." if tags else ""
+
+
+def plots_line(not_drawn: dict[str, str]) -> str:
+    """Which plots were not written, and why."""
+    return "Plots in plots/; not written: " + "; ".join(f"{f} ({why})" for f, why in not_drawn.items()) + "."
+
+
+def report_markdown(run: dict, df: pd.DataFrame, not_drawn: dict[str, str] | None = None) -> str:
     model = run["config"].get("model", {})
     source = model.get("preset") or model.get("config") or model.get("name_or_path")
     parts = [f"# {run['name']}", "",
              f"Model: `{source}`, {model.get('dtype', 'float16')}, batch 1. {environment_line(run)}.", "",
              "TTFT (ms) is the median (p50) of n timed requests, host wall clock from token ids on the host "
-             "to the first token id on the host. Memory is peak allocated GPU memory during the length's measurement.",
-             ""]
+             "to the first token id on the host. Memory is peak allocated GPU memory during the length's measurement. "
+             f"CI: {DEFAULT_LEVEL:.0%} interval, {METHOD}.", ""]
+    for line in (tags_line(run), plots_line(not_drawn) if not_drawn else ""):
+        parts += [line, ""] if line else []
     for strategy, group in df.groupby("strategy", sort=False):
         ns = group["n"].dropna().unique()
         parts += [f"## {strategy}" + (f" (n = {', '.join(map(str, ns))})" if len(ns) else ""), "",

@@ -47,6 +47,7 @@ def tokens_comparable(job: Job, target: Target) -> bool:
 
 
 def sampled(job: Job) -> bool:
+    """Temperature sampling: a token must equal the baseline's under the same seed (no near tie)."""
     return job.config.sampling.mode == "temperature"
 
 

@@ -26,7 +26,7 @@ MISMATCHES_NAMED = 3  # a broken strategy mismatches on most requests; the first
 
 def run_sweep(job: Job, target: Target, emit: Emit) -> None:
     """Start the target, measure every length and the unseen-length probe, emitting events as they come."""
-    refs = References(job.run_folder, writing=job.is_baseline)
+    refs = References(job.run_folder, writing=job.writes_references)
     started = target.start()
     emit({"event": "ready", "time": time.time()})
     emit({"event": "strategy", "status": "ok", **started.facts})

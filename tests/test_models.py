@@ -34,6 +34,9 @@ def test_presets_have_the_published_shapes():
     assert (pythia.model_type, pythia.intermediate_size, pythia.use_parallel_residual, pythia.vocab_size) == \
         ("gpt_neox", 16384, True, 50432)
     assert pythia.rope_parameters["partial_rotary_factor"] == 0.25
+    l70 = preset_config("llama-2-70b")
+    assert (l70.num_hidden_layers, l70.hidden_size, l70.num_attention_heads, l70.num_key_value_heads,
+            l70.intermediate_size) == (80, 8192, 64, 8, 28672)
 
 
 def test_presets_are_read_without_loading_transformers_or_torch():

@@ -14,7 +14,8 @@ import torch
 
 from bench.cli import main
 from bench.config.schema import parse_config
-from bench.models.build import build_model, hf_config
+from bench.measuring.clocks import GB
+from bench.models.build import build_model, hf_config, parameter_bytes
 from bench.running.job import build_job
 from bench.running.references import REFERENCE_FILE
 from bench.running.sweep import run_sweep
@@ -43,6 +44,8 @@ def test_a_tp2_run_matches_the_one_device_baseline_at_every_point(write_config, 
     ids = torch.tensor([build_job(cfg).prompts[LENGTHS[0]][1]])
     with torch.inference_mode():
         assert torch.equal(refs[f"{LENGTHS[0]}/1"]["logits"], whole(ids).logits[0, -1].float())
+    # and the strategies ran on shards: each rank holds less than the whole model
+    assert (summary.mem_weights_gb < parameter_bytes(whole) / GB).all()
 
 
 def faulty_rank(rank, world_size, job_dict, commands, replies, fault: str, pid_folder: str):

@@ -89,7 +89,7 @@ class TpTarget(Target):
     def _stop(self, reason: str) -> None:
         """Kill every rank (launch does, once cancelled) and wait until it has."""
         self.cancel.set()
-        self.thread.join()
+        self.thread.join(STOP_TIMEOUT_S)
         self.failure = reason
 
     def first_token(self, input_ids: list[int]) -> Timed:

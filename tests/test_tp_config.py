@@ -22,6 +22,8 @@ REFUSED = [
     (tiny_tp(2, "tiny-gpt2"), "model.tensor_parallel: 2 refused: model type 'gpt2' has no tensor-parallel plan"),
     (tiny_tp(2, transport="ipc"), "transport: 'ipc' runs one generator process"),
     (tiny_raw(model={"preset": "tiny-llama", "tp_reference": "two-gpu"}), "model.tp_reference: unknown reference"),
+    (tiny_tp(2, strategies=[{"name": "cuda-graph", "options": {"background": [12]}}]),
+     "strategies[1].options.background: not with model.tensor_parallel > 1"),
 ]
 
 

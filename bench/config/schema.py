@@ -228,7 +228,19 @@ def parse_config(raw: Any, source: str = "config") -> BenchConfig:
     )
     check_folders(cfg)
     check_against_model(cfg)
+    check_lock_step(cfg)
     return cfg
+
+
+def check_lock_step(cfg: BenchConfig) -> None:
+    """Under tensor parallel no strategy captures in a background thread: its collectives would run when
+    the thread likes, while every rank's all-reduces must meet in the same order."""
+    if cfg.model.tensor_parallel == 1:
+        return
+    for i, spec in enumerate(cfg.strategies):
+        if getattr(spec.options, "background", None):
+            raise ConfigError(f"strategies[{i}].options.background: not with model.tensor_parallel > 1 (a capture "
+                              "thread's all-reduces would run out of the ranks' lock-step)")
 
 
 def check_run_name(name: Any) -> None:

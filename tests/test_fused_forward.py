@@ -8,7 +8,7 @@ from transformers import AutoConfig, AutoModelForCausalLM
 
 from bench.config.schema import ModelConfig
 from bench.models.build import build_model, hf_config
-from bench.models.perturb import perturb_constant_parameters
+from bench.models.random_weights import materialize
 from bench.models.presets import PRESETS
 from strategies.fused_forward import FusedForward
 from strategies.fused_support import unfusable_reason
@@ -17,10 +17,8 @@ from strategies.last_logits import hf_last_logits, last_logits_forward
 
 def tiny(preset: str = "tiny-llama", **overrides) -> torch.nn.Module:
     values = {**PRESETS[preset], **overrides}
-    torch.manual_seed(0)
     model = AutoModelForCausalLM.from_config(AutoConfig.for_model(values.pop("model_type"), **values))
-    perturb_constant_parameters(model, 0)
-    return model.eval()
+    return materialize(model, 0, torch.device("cpu")).eval()
 
 
 def ids_and_last(length: int, real: int, vocab: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -8,12 +8,16 @@ import torch
 
 from bench.config.schema import ModelConfig
 from bench.measuring.correctness import tolerance
-from bench.models.perturb import is_constant
 from bench.models.build import build_model, check_lengths, hf_config, max_positions, parameter_bytes
 from bench.models.presets import preset_config
 from bench.config.errors import ConfigError
 
 CPU = torch.device("cpu")
+
+
+def is_constant(parameter: torch.Tensor) -> bool:
+    """All elements equal: what transformers' init leaves in a bias (0) or a norm weight (1)."""
+    return bool((parameter == parameter.reshape(-1)[0]).all())
 
 
 def test_presets_have_the_published_shapes():
@@ -30,6 +34,9 @@ def test_presets_have_the_published_shapes():
     assert (pythia.model_type, pythia.intermediate_size, pythia.use_parallel_residual, pythia.vocab_size) == \
         ("gpt_neox", 16384, True, 50432)
     assert pythia.rope_parameters["partial_rotary_factor"] == 0.25
+    l70 = preset_config("llama-2-70b")
+    assert (l70.num_hidden_layers, l70.hidden_size, l70.num_attention_heads, l70.num_key_value_heads,
+            l70.intermediate_size) == (80, 8192, 64, 8, 28672)
 
 
 def test_presets_are_read_without_loading_transformers_or_torch():
@@ -43,7 +50,7 @@ def tiny_qwen2(seed: int = 0) -> torch.nn.Module:
     return build_model(spec, hf_config(spec), CPU)
 
 
-def test_perturbation_follows_the_seed():
+def test_random_weights_follow_the_seed_and_vary_the_norms():
     a, b, c = tiny_qwen2(0), tiny_qwen2(0), tiny_qwen2(1)
     norm = "model.layers.0.input_layernorm.weight"
     assert not is_constant(dict(a.named_parameters())[norm])

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.config.errors import ConfigError, shown
+from bench.parallel.shardable import unshardable_reason
 
 # the names architectures give their longest input; the first one present counts
 POSITION_KEYS = ("max_position_embeddings", "n_positions", "max_sequence_length", "seq_length")
@@ -27,6 +28,7 @@ def check_against_model(cfg: Any) -> None:
         return  # a hub name: only transformers can read it, after this check
     key, fields = found
     check_fields(key, fields, needs_model_type=key != "model.preset")
+    check_tensor_parallel(fields, cfg.model.tensor_parallel)
     limit = max_positions(fields)
     keyed = [(f"prompts.lengths[{i}]", n) for i, n in enumerate(cfg.prompts.lengths)]
     if cfg.measure.unseen_length is not None:
@@ -34,6 +36,16 @@ def check_against_model(cfg: Any) -> None:
     for name, n in keyed:
         if limit is not None and n > limit:
             raise ConfigError(f"{name}: {n} exceeds the model's maximum positions ({limit})")
+
+
+def check_tensor_parallel(fields: dict, world_size: int) -> None:
+    """A tensor_parallel above 1 only for a model the plan splits evenly (see bench.parallel.shardable)."""
+    if world_size == 1:
+        return
+    part = fields["text_config"] if isinstance(fields.get("text_config"), dict) else fields
+    reason = unshardable_reason({**part, "model_type": fields.get("model_type", part.get("model_type"))}, world_size)
+    if reason:
+        raise ConfigError(f"model.tensor_parallel: {world_size} refused: {reason}")
 
 
 def model_fields(spec: Any) -> tuple[str, dict] | None:

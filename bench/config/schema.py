@@ -32,6 +32,12 @@ TEMPERATURE_RANGE = (1e-6, 1e6)
 # per length: 10**5 requests take hours on a 7B model and pin p99 far below run-to-run noise, so a
 # larger warmup or repeats is a typo (10**12 would run for years and fill the disk with samples)
 MAX_REQUESTS = 100_000
+# one host's GPUs: NVLink hosts hold 8, and tensor parallel beyond one host's NVLink would run its two
+# all-reduces a layer over the network, which this harness does not set up
+MAX_TENSOR_PARALLEL = 8
+# where the references that judge a tensor-parallel run come from: the one-device baseline (same seed,
+# same weights), or the tensor-parallel baseline when the model does not fit one device
+TP_REFERENCES = ("one-gpu", "tensor-parallel")
 # a run name is a folder name: file systems cap those at 255 bytes; 100 leaves room and stays readable
 MAX_NAME_BYTES = 100
 
@@ -46,6 +52,8 @@ class ModelConfig:
     device: str = "auto"
     attn_implementation: str = "sdpa"  # what HF picks by default on a recent torch
     seed: int = 0  # seeds the random weights, so two runs build the same model
+    tensor_parallel: int = 1  # ranks the model is split over: one GPU each (cuda, NCCL) or gloo on the CPU
+    tp_reference: str = "one-gpu"  # a tensor-parallel run's judge: see TP_REFERENCES
 
     def __post_init__(self):
         sources = [k for k in ("preset", "config", "name_or_path") if getattr(self, k) is not None]
@@ -61,6 +69,8 @@ class ModelConfig:
         check_choice("model.device", self.device, DEVICES, "device")
         check_choice("model.attn_implementation", self.attn_implementation, ATTN_IMPLEMENTATIONS, "implementation")
         check_seed("model.seed", self.seed)
+        check_int("model.tensor_parallel", self.tensor_parallel, minimum=1, maximum=MAX_TENSOR_PARALLEL)
+        check_choice("model.tp_reference", self.tp_reference, TP_REFERENCES, "reference")
 
 
 @dataclass(frozen=True)
@@ -202,6 +212,9 @@ def parse_config(raw: Any, source: str = "config") -> BenchConfig:
     check_tags(raw.get("tags", {}))
     model = _section(raw, "model", ModelConfig)
     prompts = _section(raw, "prompts", PromptConfig)
+    if model.tensor_parallel > 1 and transport != "inprocess":
+        raise ConfigError(f"transport: {shown(transport)} runs one generator process; model.tensor_parallel > 1 "
+                          "needs transport: inprocess")
     if prompts.text is not None and model.name_or_path is None:
         raise ConfigError("prompts.text: needs a tokenizer, so model.name_or_path; presets and config: have none")
     cfg = BenchConfig(
@@ -217,6 +230,7 @@ def parse_config(raw: Any, source: str = "config") -> BenchConfig:
     )
     check_folders(cfg)
     check_against_model(cfg)
+    check_lock_step(cfg)
     return cfg
 
 
@@ -224,6 +238,17 @@ def check_tags(tags: Any) -> None:
     """tags: a mapping of text keys to text values (user labels stored with the run, e.g. driver: new)."""
     if not isinstance(tags, dict) or not all(isinstance(k, str) and k and isinstance(v, str) for k, v in tags.items()):
         raise ConfigError(f"tags: expected a mapping of text keys to text values, got {shown(tags)}")
+
+
+def check_lock_step(cfg: BenchConfig) -> None:
+    """Under tensor parallel no strategy captures in a background thread: its collectives would run when
+    the thread likes, while every rank's all-reduces must meet in the same order."""
+    if cfg.model.tensor_parallel == 1:
+        return
+    for i, spec in enumerate(cfg.strategies):
+        if getattr(spec.options, "background", None):
+            raise ConfigError(f"strategies[{i}].options.background: not with model.tensor_parallel > 1 (a capture "
+                              "thread's all-reduces would run out of the ranks' lock-step)")
 
 
 def check_run_name(name: Any) -> None:

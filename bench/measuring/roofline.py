@@ -48,6 +48,32 @@ def measure_ceilings(device: torch.device, dtype: torch.dtype) -> dict:
     return ceilings
 
 
+def allreduce_ms(rank: int, world_size: int, hidden_size: int, lengths: list[int], dtype_name: str) -> dict:
+    """Median ms of one all-reduce of an [n, hidden] activation over the run's GPUs, per length n (run on
+    every rank by bench.parallel.launch with nccl; rank 0's medians come back). Keys are str(n) (JSON)."""
+    import torch.distributed as dist
+
+    device = torch.device("cuda", rank)
+    dtype = getattr(torch, dtype_name)
+    medians = {}
+    for n in lengths:
+        activation = torch.randn(n, hidden_size, dtype=dtype, device=device)
+        medians[str(n)] = _median_ms(lambda: dist.all_reduce(activation))
+    return medians
+
+
+def measure_tp_ceilings(device: torch.device, dtype: torch.dtype, world_size: int, hidden_size: int,
+                        lengths: list[int]) -> dict:
+    """One GPU's ceilings plus the all-reduce of one activation at each length over world_size GPUs."""
+    from bench.parallel.launch import launch
+
+    ceilings = measure_ceilings(device, dtype)
+    ceilings["tensor_parallel"] = world_size
+    ceilings["allreduce_ms"] = launch(allreduce_ms, world_size, backend="nccl",
+                                      args=(hidden_size, list(lengths), str(dtype).removeprefix("torch.")))
+    return ceilings
+
+
 def model_shape(config) -> dict:
     """What the floor needs to know of a model, counted on the meta device (no memory, no weights).
     params counts a tied lm_head once (it is the embedding table); lm_head_params is its size either way."""

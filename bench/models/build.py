@@ -8,8 +8,8 @@ from transformers import AutoConfig, AutoModelForCausalLM, PretrainedConfig
 
 from bench.config.schema import ModelConfig
 from bench.models.dtypes import TORCH_DTYPES
-from bench.models.perturb import perturb_constant_parameters
 from bench.models.presets import preset_config
+from bench.models.random_weights import materialize
 from bench.config.errors import ConfigError
 
 POSITION_KEYS = ("max_position_embeddings", "n_positions", "max_sequence_length", "seq_length")
@@ -65,21 +65,23 @@ def resolve_device(name: str) -> torch.device:
 
 
 def build_model(spec: ModelConfig, config: PretrainedConfig, device: torch.device) -> torch.nn.Module:
-    """Random weights straight on the device in the target dtype (every parameter varied, see
-    perturb.py), or real weights from name_or_path (never perturbed)."""
+    """Random weights made on the meta device and drawn tile by tile on `device` in the target dtype
+    (random_weights.py: every parameter varied, norms and biases included, and the same values a
+    tensor-parallel build of the same seed draws shard by shard), or real weights from name_or_path."""
     dtype = TORCH_DTYPES[spec.dtype]
     if spec.name_or_path is not None:
         # no device_map: it needs accelerate, which the tool does not depend on
         model = AutoModelForCausalLM.from_pretrained(
             spec.name_or_path, dtype=dtype, attn_implementation=spec.attn_implementation).to(device)
     else:
-        torch.manual_seed(spec.seed)
-        with torch.device(device):  # no CPU detour: a 7B model builds in seconds on the GPU
+        with torch.device("meta"):  # shapes only: the values are drawn on the device, no CPU detour
             model = AutoModelForCausalLM.from_config(
                 config, dtype=dtype, attn_implementation=spec.attn_implementation)
-        perturb_constant_parameters(model, spec.seed)
+        materialize(model, spec.seed, device)
     return model.eval()
 
 
 def parameter_bytes(model: torch.nn.Module) -> int:
-    return sum(p.numel() * p.element_size() for p in model.parameters())
+    """Bytes of the parameters this process holds (a tensor-parallel shard's local part, not the whole)."""
+    local = [p.to_local() if hasattr(p, "to_local") else p for p in model.parameters()]
+    return sum(p.numel() * p.element_size() for p in local)

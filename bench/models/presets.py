@@ -44,6 +44,12 @@ PRESETS: dict[str, dict] = {
         num_hidden_layers=32, num_attention_heads=32, num_key_value_heads=32,
         max_position_embeddings=4096, rms_norm_eps=1e-5,
     ),
+    # meta-llama/Llama-2-70b-hf's config.json: GQA 64:8, 80 layers; 140 GB in float16, so tensor parallel only
+    "llama-2-70b": dict(
+        model_type="llama", vocab_size=32000, hidden_size=8192, intermediate_size=28672,
+        num_hidden_layers=80, num_attention_heads=64, num_key_value_heads=8,
+        max_position_embeddings=4096, rms_norm_eps=1e-5,
+    ),
     # meta-llama/Meta-Llama-3-8B's config.json
     "llama-3-8b": dict(
         model_type="llama", vocab_size=128256, hidden_size=4096, intermediate_size=14336,

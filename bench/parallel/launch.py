@@ -19,6 +19,7 @@ import os
 import queue
 import signal
 import socket
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -55,8 +56,9 @@ def free_port() -> int:
 
 
 def launch(fn: Callable[..., Any], world_size: int, args: tuple = (), backend: str = "gloo",
-           timeout_s: float = 600.0) -> Any:
-    """Rank 0's return value of fn(rank, world_size, *args) run on world_size processes, or LaunchError."""
+           timeout_s: float = 600.0, cancel: threading.Event | None = None) -> Any:
+    """Rank 0's return value of fn(rank, world_size, *args) run on world_size processes, or LaunchError.
+    Setting `cancel` (from another thread) ends the launch like a timeout: every rank killed."""
     context = multiprocessing.get_context("spawn")  # CUDA cannot be used in a forked child
     outcomes = context.Queue()
     port = free_port()
@@ -65,14 +67,14 @@ def launch(fn: Callable[..., Any], world_size: int, args: tuple = (), backend: s
     try:
         for process in ranks:
             process.start()
-        return _wait(ranks, outcomes, time.monotonic() + timeout_s, timeout_s)
+        return _wait(ranks, outcomes, time.monotonic() + timeout_s, timeout_s, cancel)
     finally:
         _kill_all(ranks)
         outcomes.close()
         outcomes.join_thread()
 
 
-def _wait(ranks: list, outcomes, deadline: float, timeout_s: float) -> Any:
+def _wait(ranks: list, outcomes, deadline: float, timeout_s: float, cancel: threading.Event | None) -> Any:
     """Collect one outcome per rank; the first error, death or the deadline ends the wait."""
     pending = set(range(len(ranks)))
     result = None
@@ -83,6 +85,8 @@ def _wait(ranks: list, outcomes, deadline: float, timeout_s: float) -> Any:
             _raise_if_silently_dead(ranks, pending, outcomes)
             if time.monotonic() > deadline:
                 raise LaunchError(None, f"timed out after {timeout_s:g} s; ranks still running: {sorted(pending)}")
+            if cancel is not None and cancel.is_set():
+                raise LaunchError(None, f"cancelled; ranks still running: {sorted(pending)}")
             continue
         if outcome.error is not None:
             # a rank that died without a word is the cause; the others only report its absence

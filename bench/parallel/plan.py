@@ -21,9 +21,8 @@ from __future__ import annotations
 from torch import nn
 from torch.distributed.tensor.parallel import ColwiseParallel, ParallelStyle, RowwiseParallel
 
-# Decoder layers of these model types hold the Llama layout: model.layers[i].self_attn.{q,k,v,o}_proj
-# and model.layers[i].mlp.{gate,up,down}_proj, all nn.Linear.
-SUPPORTED_MODEL_TYPES = ("llama", "mistral", "qwen2")
+from bench.parallel.shardable import unshardable_reason
+
 COLUMN_WISE = ("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "mlp.gate_proj", "mlp.up_proj")
 ROW_WISE = ("self_attn.o_proj", "mlp.down_proj")
 
@@ -54,20 +53,11 @@ def tensor_parallel_plan(model: nn.Module, world_size: int) -> dict[str, Paralle
 def check_shardable(config, world_size: int) -> None:
     """ShardingRefused unless the config is a supported family whose heads, kv-heads and MLP width split
     evenly (a rank owns whole heads); needs no model, so a parent can refuse before starting ranks."""
-    model_type = getattr(config, "model_type", None)
-    if model_type not in SUPPORTED_MODEL_TYPES:
-        raise ShardingRefused(f"model type {model_type!r} has no tensor-parallel plan here "
-                              f"(supported: {', '.join(SUPPORTED_MODEL_TYPES)})")
-    if world_size < 1:
-        raise ShardingRefused(f"tensor_parallel must be >= 1, got {world_size}")
-    sizes = {
-        "num_attention_heads": config.num_attention_heads,
-        "num_key_value_heads": getattr(config, "num_key_value_heads", None) or config.num_attention_heads,
-        "intermediate_size": config.intermediate_size,
-    }
-    for key, size in sizes.items():
-        if size % world_size:
-            raise ShardingRefused(f"{key} = {size} is not divisible by tensor_parallel = {world_size}")
+    fields = {key: getattr(config, key, None) for key in
+              ("model_type", "num_attention_heads", "num_key_value_heads", "intermediate_size")}
+    reason = unshardable_reason(fields, world_size)
+    if reason:
+        raise ShardingRefused(reason)
 
 
 def _submodule(module: nn.Module, path: str) -> nn.Module | None:

@@ -46,6 +46,7 @@ COLUMNS = (
     Column("cold_ttft_ms", POINT, "the first request after preparation, prompt 0"),
     Column("jit_compile_ms", POINT, "compile time for this length", "JIT Compile (ms)"),
     Column("graph_capture_ms", POINT, "graph capture time for this length", "Graph Capture (ms)"),
+    Column("tensor_parallel", STRATEGY, "ranks (GPUs) the model was split over; 1: one device", "TP"),
     Column("setup_ms", STRATEGY, "the strategy's setup, once for all lengths"),
     Column("mem_weights_gb", POINT, "the model's parameters"),
     Column("mem_peak_gb", POINT, "peak allocated GPU memory during the point", "Memory (GB)"),

@@ -60,6 +60,7 @@ class StrategyRecord:
     status: str | None = None
     note: str | None = None
     transport: str | None = None
+    tensor_parallel: int | None = None  # ranks the model was split over (1: one device)
     model_build_ms: float | None = None
     setup_ms: float | None = None
     mem_weights_gb: float | None = None

@@ -130,7 +130,17 @@ def roofline_line(run: dict) -> str:
     c = roofline["ceilings"]
     return (f"Measured in this run: device copy {c['copy_bytes_per_s'] / 1e12:.2f} TB/s (read + write), "
             f"{c['dtype']} matmul {c['matmul_flops_per_s'] / 1e12:.0f} TFLOP/s. Floor = max(non-embedding weight "
-            f"bytes / copy bandwidth, FLOPs / matmul rate); efficiency = floor / TTFT p50.")
+            f"bytes / copy bandwidth, FLOPs / matmul rate); efficiency = floor / TTFT p50." + tp_sentence(c))
+
+
+def tp_sentence(ceilings: dict) -> str:
+    """The tensor-parallel part of the floor: the all-reduces measured on the run's GPUs."""
+    ranks = ceilings.get("tensor_parallel", 1)
+    if ranks == 1:
+        return ""
+    measured = ", ".join(f"{n} tokens {ms * 1e3:.0f} us" for n, ms in ceilings["allreduce_ms"].items())
+    return (f" Tensor parallel over {ranks} GPUs: per-GPU weight bytes and FLOPs, plus 2 all-reduces a layer of "
+            f"one [n, hidden] activation (measured: {measured}).")
 
 
 def environment_line(run: dict) -> str:

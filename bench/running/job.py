@@ -14,6 +14,7 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.config.errors import ConfigError
 from bench.config.names import BASELINE
 from bench.config.schema import BenchConfig, parse_config
 
@@ -51,6 +52,13 @@ class Job:
     @property
     def is_baseline(self) -> bool:
         return self.strategy == BASELINE
+
+    @property
+    def writes_references(self) -> bool:
+        """The baseline writes the references, except in a tensor-parallel run judged by the one-device
+        baseline: there a one-device pass wrote them first (bench.running.one_gpu_references)."""
+        model = self.config.model
+        return self.is_baseline and not (model.tensor_parallel > 1 and model.tp_reference == "one-gpu")
 
     def for_strategy(self, name: str) -> "Job":
         """The same job for another strategy of the config."""
@@ -93,6 +101,25 @@ def unseen_length(cfg: BenchConfig) -> int:
     return n
 
 
+def check_ranks(model, config, device) -> None:
+    """A tensor_parallel the model splits into (a hub config is read only here) and a GPU per rank."""
+    if model.tensor_parallel == 1:
+        return
+    from bench.parallel.shardable import unshardable_reason
+    from bench.models.build import text_config
+    import torch
+
+    text = text_config(config)
+    reason = unshardable_reason({key: getattr(text, key, None) for key in
+                                 ("model_type", "num_attention_heads", "num_key_value_heads", "intermediate_size")},
+                                model.tensor_parallel)
+    if reason:
+        raise ConfigError(f"model.tensor_parallel: {model.tensor_parallel} refused: {reason}")
+    if device.type == "cuda" and torch.cuda.device_count() < model.tensor_parallel:
+        raise ConfigError(f"model.tensor_parallel: {model.tensor_parallel} ranks need as many GPUs, "
+                          f"{torch.cuda.device_count()} visible")
+
+
 def build_job(cfg: BenchConfig, strategy: str = BASELINE) -> Job:
     """Validate what the config alone cannot (lengths against the model, the device) and fix the
     prompts, once for the whole run. Raises ConfigError with a one-line message."""
@@ -102,6 +129,7 @@ def build_job(cfg: BenchConfig, strategy: str = BASELINE) -> Job:
     config = hf_config(cfg.model)
     check_lengths(cfg.prompts.lengths, config, cfg.measure.unseen_length)
     device = resolve_device(cfg.model.device)
+    check_ranks(cfg.model, config, device)
     tokenizer = None
     if cfg.prompts.text is not None:
         from transformers import AutoTokenizer

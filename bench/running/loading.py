@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -55,11 +56,15 @@ def prepare_all(strategy: Strategy, lengths, device: torch.device) -> dict[int, 
     return prepared
 
 
-def load_strategy(job: Job) -> Loaded:
-    """Build the model, set the strategy up and prepare every length (call under inference_mode)."""
-    cfg, device = job.config, torch.device(job.device)
-    config = hf_config(cfg.model)  # the architecture, to build the model from (no weights read)
-    model, build_ms = timed_ms(lambda: build_model(cfg.model, config, device), device)
+def load_strategy(job: Job, device: torch.device | None = None,
+                  build: Callable[[], torch.nn.Module] | None = None) -> Loaded:
+    """Build the model (by `build`, e.g. a tensor-parallel rank's shard; else the whole model on the
+    job's device), set the strategy up and prepare every length (call under inference_mode)."""
+    cfg, device = job.config, device or torch.device(job.device)
+    if build is None:
+        config = hf_config(cfg.model)  # the architecture, to build the model from (no weights read)
+        build = lambda: build_model(cfg.model, config, device)  # noqa: E731
+    model, build_ms = timed_ms(build, device)
     ctx = StrategyContext(device=device, dtype=TORCH_DTYPES[cfg.model.dtype], lengths=cfg.prompts.lengths,
                           vocab_size=job.model.vocab_size, pad_token_id=job.model.pad_token_id,
                           sampling_mode=cfg.sampling.mode, temperature=float(cfg.sampling.temperature))

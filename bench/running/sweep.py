@@ -29,7 +29,7 @@ Emit = Callable[[dict], None]
 
 def run_sweep(job: Job, target: Target, emit: Emit) -> None:
     """Start the target, measure every length and the unseen-length probe, emitting events as they come."""
-    refs = References(job.run_folder, writing=job.is_baseline)
+    refs = References(job.run_folder, writing=job.writes_references)
     started = target.start()
     emit({"event": "ready", "time": time.time()})
     emit({"event": "strategy", "status": "ok", **started.facts})

@@ -14,13 +14,14 @@ import traceback
 import torch
 
 from bench.measuring.clocks import GB
-from bench.measuring.roofline import measure_ceilings, model_shape
+from bench.measuring.roofline import measure_ceilings, measure_tp_ceilings, model_shape
 from bench.models.build import hf_config
 from bench.models.dtypes import TORCH_DTYPES
 from bench.reporting.records import PointRecord
 from bench.running.job import Job
 from bench.running.lifetime import die_with_parent
 from bench.running.loading import error_text
+from bench.running.one_gpu_references import write_one_gpu_references
 from bench.running.sweep import Emit, run_sweep
 from bench.running.targets import InProcessTarget, Target
 from strategies.registry import REGISTRY
@@ -38,9 +39,13 @@ def roofline_facts(job: Job) -> dict:
     """The GPU's measured ceilings (before any model takes memory) and the model's shape."""
     dtype = TORCH_DTYPES[job.config.model.dtype]
     shape = {**model_shape(hf_config(job.config.model)), "bytes_per_param": dtype.itemsize}
-    if torch.device(job.device).type != "cuda":
+    device, ranks = torch.device(job.device), job.config.model.tensor_parallel
+    if device.type != "cuda":
         return {"model": shape, "note": "roofline: the ceilings are measured on CUDA GPUs only"}
-    return {"model": shape, "ceilings": measure_ceilings(torch.device(job.device), dtype)}
+    if ranks > 1:
+        ceilings = measure_tp_ceilings(device, dtype, ranks, shape["hidden_size"], list(job.config.prompts.lengths))
+        return {"model": shape, "ceilings": ceilings}
+    return {"model": shape, "ceilings": measure_ceilings(device, dtype)}
 
 
 def make_target(job: Job) -> Target:
@@ -48,6 +53,9 @@ def make_target(job: Job) -> Target:
     if job.config.transport == "ipc":
         from bench.running.ipc_target import IpcTarget
         return IpcTarget(job)
+    if job.config.model.tensor_parallel > 1:
+        from bench.running.tp_target import TpTarget
+        return TpTarget(job)
     return InProcessTarget(job)
 
 
@@ -68,9 +76,12 @@ def sweep(job: Job, emit: Emit) -> None:
         return
     if job.is_baseline:
         emit({"event": "roofline", **roofline_facts(job)})
+    emit({"event": "strategy", "tensor_parallel": job.config.model.tensor_parallel})
     target = make_target(job)
     try:
         with torch.inference_mode():
+            if job.is_baseline and not job.writes_references:
+                write_one_gpu_references(job)
             run_sweep(job, target, emit)
     finally:
         target.close()

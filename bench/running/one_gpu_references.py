@@ -1,0 +1,42 @@
+"""The references of a tensor-parallel run judged by the one-device baseline (model.tp_reference: one-gpu).
+
+    write_one_gpu_references(job)   # in the baseline's worker, before its ranks start
+
+The baseline runs once in this process on one device (the same seed draws the same weights as the
+ranks' shards put together, bench.models.random_weights) and answers every prompt of the sweep and
+the unseen-length probe, as a TP=1 baseline would write them; then it is freed and the
+tensor-parallel baseline is judged against them like every other strategy.
+"""
+from __future__ import annotations
+
+import gc
+
+import torch
+
+from bench.models.dtypes import TORCH_DTYPES
+from bench.running.job import Job
+from bench.running.judging import judge_request
+from bench.running.references import References, prompt_key, unseen_key
+from bench.running.targets import InProcessTarget
+
+
+def write_one_gpu_references(job: Job) -> None:
+    """Every prompt's token and logits from the one-device baseline, saved as the run's reference.pt."""
+    cfg = job.config
+    seed, dtype = cfg.sampling.seed, TORCH_DTYPES[cfg.model.dtype]
+    refs = References(job.run_folder, writing=True)
+    target = InProcessTarget(job)  # the baseline's job: the whole model on job.device
+    try:
+        target.start()
+        for n, prompts in job.prompts.items():
+            for k, ids in enumerate(prompts):
+                judge_request(target, refs, prompt_key(n, k), list(ids), seed, dtype, tokens_comparable=True)
+        judge_request(target, refs, unseen_key(job.unseen_len), list(job.unseen_prompt), seed, dtype,
+                      tokens_comparable=True)
+        refs.save()
+    finally:
+        target.close()
+        del target
+        gc.collect()  # the whole model must be gone before the ranks take their GPUs
+        if torch.device(job.device).type == "cuda":
+            torch.cuda.empty_cache()

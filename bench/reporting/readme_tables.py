@@ -22,6 +22,8 @@ HEADLINE = "jit+cuda"  # the hybrid: the strategy the tables lead with
 PEER = "torch-compile"  # the peer it is measured against
 ORDER = (HEADLINE, PEER, "cuda-graph", "jit-only", "hf-generate", BASELINE)  # fastest first, as measured
 GRAPH_STRATEGIES = ("cuda-graph", "jit+cuda", PEER)  # the ones that replay a graph
+FAMILIES = ("h100-qwen2-7b", "h100-mistral-7b", "h100-pythia-6.9b")  # the non-Llama runs
+FAMILY_LENGTHS = (10, 100, 400)  # the lengths their configs measure
 COMPARED = ("h100-peers-check", "h100-llama2-7b")  # two runs of one model on one GPU, commits apart
 
 
@@ -62,8 +64,9 @@ def ttft_table(df: pd.DataFrame) -> str:
         + [s for s in strategies if s != HEADLINE]) + " |"]
     lines.append("|" + "---|" * (len(strategies) + 5))
     for n in head.index:
+        lead = f"x{peer[n] / head[n]:.2f}" if n in peer.index else "-"  # the peer may not be in the run
         cells = [str(n), f"{floors[n]:.2f}", f"**{head[n]:.2f}**",
-                 f"{floors[n] / head[n]:.2f} ({head[n] / floors[n]:.2f}x)", f"x{peer[n] / head[n]:.2f}",
+                 f"{floors[n] / head[n]:.2f} ({head[n] / floors[n]:.2f}x)", lead,
                  f"x{base[n] / head[n]:.2f}"]
         cells += [f"{p50(df, s).get(n, float('nan')):.2f}" for s in strategies if s != HEADLINE]
         lines.append("| " + " | ".join(cells) + " |")
@@ -84,7 +87,9 @@ def claims(df: pd.DataFrame) -> str:
     floors = df.drop_duplicates("prompt_len").set_index("prompt_len")["floor_ms"][head.index]
     graphs = df[df.strategy.isin(GRAPH_STRATEGIES) & (df.status == "ok")]
     tail = graphs.ttft_p99_ms / graphs.ttft_p50_ms - 1
-    return (f"`{HEADLINE}` leads `{PEER}` by x{ranged(peer[head.index] / head)} at the {len(head)} lengths and "
+    lead = (f"leads `{PEER}` by x{ranged(peer[head.index] / head)} at the {len(head)} lengths and " if
+            set(head.index) <= set(peer.index) else f"was measured without `{PEER}` in this run; it ")
+    return (f"`{HEADLINE}` {lead}"
             f"sits {ranged(head / floors)}x above the floor. The baseline's median ranges over "
             f"{ranged(base, 1, ' ms')} across lengths; the graph strategies' p99 lies "
             f"{ranged(100 * tail, 0, '%')} above their median.")
@@ -101,9 +106,32 @@ def costs(run: dict, df: pd.DataFrame) -> str:
             f"then {ranged(rest, 0, ' ms')} per further length; a graph captures in "
             f"{ranged(head.graph_capture_ms.dropna(), 0, ' ms')}; its graphs hold "
             f"{head.mem_graphs_gb.max():.2f} GB beside {head.mem_weights_gb.max():.2f} GB of weights. Ready (process "
-            f"start until every length is prepared): {s[HEADLINE]['ready_s']:.0f} s for `{HEADLINE}`, "
-            f"{s[PEER]['ready_s']:.0f} s for `{PEER}`. The first request at an unseen length "
+            f"start until every length is prepared): {ready_text(s)}. The first request at an unseen length "
             f"({s[HEADLINE]['unseen_len']} tokens): {unseen}.")
+
+
+def ready_text(strategies: dict) -> str:
+    """Ready time (process start until every length is prepared) of the headline and the peer, where measured."""
+    return ", ".join(f"{strategies[k]['ready_s']:.1f} s for `{k}`" for k in (HEADLINE, PEER)
+                     if strategies.get(k, {}).get("ready_s") is not None)
+
+
+def family_table(results: Path, folders: tuple[str, ...]) -> str:
+    """One row per run: model, status, TTFT p50 of every strategy at each length, points matching."""
+    lines = ["| Run | model | status | strategy | " + " | ".join(f"{n} tokens" for n in FAMILY_LENGTHS)
+             + " | points matching | fused forward |", "|" + "---|" * (len(FAMILY_LENGTHS) + 6)]
+    for folder in folders:
+        run, df = load_summary(results / folder)
+        for strategy in dict.fromkeys(df.strategy):
+            rows = df[df.strategy == strategy]
+            ok = rows[rows.status == "ok"]
+            cells = [f"{p50(df, strategy).get(n, float('nan')):.2f}" for n in FAMILY_LENGTHS]
+            note = " ".join(rows.note.dropna().astype(str))
+            fused = "HF forward" if "fused forward not used" in note else ("fused" if strategy.startswith("jit") else "")
+            lines.append(f"| `{folder}` | {run['config']['model'].get('preset')} | {run['status']} | {strategy} | "
+                         + " | ".join(cells) + f" | {int((ok.matches_baseline == True).sum())}/{len(rows)} | "  # noqa: E712
+                         + f"{fused} |")
+    return "\n".join(lines)
 
 
 def seed_faithful(df: pd.DataFrame) -> str:
@@ -143,6 +171,7 @@ def sections(results: Path) -> dict[str, str]:
     out["seed-faithful"] = seed_faithful(load_summary(results / "seed-faithful")[1])
     out["h100-llama2-7b-ipc"] = ipc(*load_summary(results / "h100-llama2-7b-ipc"))
     out["compare"] = comparison(results)
+    out["families"] = family_table(results, FAMILIES)
     return out
 
 

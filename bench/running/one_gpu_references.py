@@ -16,7 +16,8 @@ import torch
 from bench.models.dtypes import TORCH_DTYPES
 from bench.running.job import Job
 from bench.running.judging import judge_request
-from bench.running.references import References, prompt_key, unseen_key
+from bench.running.references import References, prompt_key, timed_key, unseen_key
+from bench.running.sweep import request_pool
 from bench.running.targets import InProcessTarget
 
 
@@ -28,11 +29,19 @@ def write_one_gpu_references(job: Job) -> None:
     target = InProcessTarget(job)  # the baseline's job: the whole model on job.device
     try:
         target.start()
+        sampled = cfg.sampling.mode == "temperature"
+        warmup, count = cfg.measure.warmup, cfg.measure.warmup + cfg.measure.repeats
         for n, prompts in job.prompts.items():
+            prompts = [list(ids) for ids in prompts]
             for k, ids in enumerate(prompts):
-                judge_request(target, refs, prompt_key(n, k), list(ids), seed, dtype, tokens_comparable=True)
-        judge_request(target, refs, unseen_key(job.unseen_len), list(job.unseen_prompt), seed, dtype,
-                      tokens_comparable=True)
+                judge_request(target, refs, prompt_key(n, k), ids, seed, dtype, True, sampled)
+            _, pool = request_pool(job, n, prompts)
+            tokens = []
+            for i in range(warmup, count):  # the timed requests' tokens, which every TP strategy must return
+                target.reseed(seed)
+                tokens.append(target.first_token(pool[i % len(pool)]).token)
+            refs.put_tokens(timed_key(n), warmup, tokens)
+        judge_request(target, refs, unseen_key(job.unseen_len), list(job.unseen_prompt), seed, dtype, True, sampled)
         refs.save()
     finally:
         target.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -69,6 +70,14 @@ def record_event(record: RunRecord, name: str, event: dict, started: float, prog
     return None
 
 
+def end_group(group: int) -> None:
+    """SIGKILL whatever is left of a finished worker's process group (its server, its compile workers)."""
+    try:
+        os.killpg(group, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass  # nothing left
+
+
 def run_strategy(job: Job, record: RunRecord, progress: tqdm) -> None:
     """Start the worker for the job's strategy and record its events until it exits."""
     name = job.strategy
@@ -80,7 +89,7 @@ def run_strategy(job: Job, record: RunRecord, progress: tqdm) -> None:
         started = time.time()  # process start, for the ready time
         proc = subprocess.Popen(WORKER_COMMAND, stdin=subprocess.PIPE, stdout=log,
                                 stderr=subprocess.STDOUT, pass_fds=(write_fd,), env=worker_env(cache),
-                                cwd=REPO_ROOT, text=True)
+                                cwd=REPO_ROOT, text=True, start_new_session=True)  # a group to end as one
         os.close(write_fd)
         proc.stdin.write(json.dumps(message))
         proc.stdin.close()
@@ -93,6 +102,7 @@ def run_strategy(job: Job, record: RunRecord, progress: tqdm) -> None:
             if proc.poll() is None and sys.exc_info()[0] is not None:
                 proc.kill()  # the run is being stopped: its worker goes too
             code = proc.wait()
+            end_group(proc.pid)  # a generator server or compile worker left must not write in the cache folder
             clean_stale()  # what a killed worker's generator server left in /tmp
     if code != 0 or fatal:
         reason = fatal or f"worker exited with code {code}: {log_tail(log_path)}"

@@ -51,6 +51,13 @@ def sampled(job: Job) -> bool:
     return job.config.sampling.mode == "temperature"
 
 
+def request_pool(job: Job, n: int, prompts: list[list[int]]) -> tuple[list[list[int]], list[list[int]]]:
+    """(the requests' own prompts, the pool request i draws from as pool[i % len(pool)]) at length n."""
+    count = job.config.measure.warmup + job.config.measure.repeats
+    own = request_prompts(n, count, prompts, **dataclasses.asdict(job.prompt_source))
+    return own, own or prompts  # none left only where the judged prompts are all there are (a tiny vocabulary)
+
+
 def measure_length(job: Job, target: Target, refs: References, started: Started, n: int) -> PointRecord:
     """One point: judge every prompt, then time requests of prompts of their own and check their tokens."""
     base = {"prompt_len": n, "mem_weights_gb": started.mem_weights_gb}
@@ -61,8 +68,7 @@ def measure_length(job: Job, target: Target, refs: References, started: Started,
     cfg, prompts = job.config, [list(p) for p in job.prompts[n]]
     seed, dtype, comparable = cfg.sampling.seed, TORCH_DTYPES[cfg.model.dtype], tokens_comparable(job, target)
     warmup, count = cfg.measure.warmup, cfg.measure.warmup + cfg.measure.repeats
-    own = request_prompts(n, count, prompts, **dataclasses.asdict(job.prompt_source))  # before any timing
-    pool = own or prompts  # none left only where the judged prompts are all there are (a tiny vocabulary)
+    own, pool = request_pool(job, n, prompts)  # before any timing
     try:
         target.begin_point()
         judged = [judge_request(target, refs, prompt_key(n, k), ids, seed, dtype, comparable, sampled(job))

@@ -6,16 +6,15 @@ import pytest
 import torch
 
 from bench.config.schema import ModelConfig
-from bench.measuring.correctness import compare
-from bench.measuring.logits import last_logits
 from bench.models.build import build_model, hf_config
-from bench.models.prompts import make_prompts, pad_token_id
+from bench.models.prompts import pad_token_id
 from strategies.base import StrategyContext
 from strategies.jit_forward import LAYER_SCOPE_FALLBACK, jit_forward
 from strategies.option_types import JitOptions
 from strategies.options import OptionError
 from strategies.registry import REGISTRY
 from bench.config.options import build_options
+from tests.test_families import strategy_matches_baseline
 
 CPU = torch.device("cpu")
 
@@ -34,24 +33,7 @@ def test_graph_strategies_are_unavailable_on_cpu_with_a_reason(name):
     ("hf-generate", {}),
 ])
 def test_cpu_strategies_match_the_baseline(name, options):
-    spec = ModelConfig(preset="tiny-llama", dtype="float32", device="cpu")
-    config = hf_config(spec)
-    model = build_model(spec, config, CPU)
-    lengths = (3, 40)
-    ctx = StrategyContext(CPU, torch.float32, lengths, config.vocab_size, pad_token_id(config), "greedy", 0.7)
-    prompts = make_prompts(lengths, 0, config)
-    with torch.inference_mode():
-        base = REGISTRY["baseline"](None)
-        base.setup(model, ctx)
-        jit = REGISTRY[name](build_options(REGISTRY[name].options_type, options, name))
-        jit.setup(model, ctx)
-        for n in lengths:
-            jit.compile_for(n)
-            ids = prompts[n]
-            verdict = compare(last_logits(jit, ids), jit.first_token(ids), last_logits(base, ids),
-                              base.first_token(ids), torch.float32)
-            assert verdict.matches, verdict.note
-        jit.close()
+    strategy_matches_baseline("tiny-llama", name, options)
 
 
 def test_torch_compile_allows_one_compile_per_length():

@@ -54,6 +54,11 @@ class Strategy(abc.ABC):
         return None
 
     @classmethod
+    def compiles(cls, options: Any) -> bool:
+        """Whether setup or preparation with these options JIT-compiles (a restart may then find a cache)."""
+        return False
+
+    @classmethod
     def refusal_reason(cls, model_config: Any) -> str | None:
         """Why this strategy refuses the model its transformers `model_config` describes, or None.
         Asked before the model loads; a refused strategy's points are recorded as skipped with the reason."""

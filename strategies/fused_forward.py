@@ -8,30 +8,71 @@ views into them, so the model keeps working and no weight is held twice.
 
 Only the last real position is normalised and projected to the vocabulary: RMSNorm works per
 position, so normalising one row gives that row's numbers exactly.
+
+Tensor parallel (a model split by bench.parallel.plan, its split Linears holding DTensors): each
+rank fuses its own shards, so its q/k/v matmul yields its own heads and its gate/up matmul its
+slice of the MLP; o and down (split by input) give partial sums that one all-reduce each
+completes, a functional collective that inductor compiles and a CUDA graph captures. The layer
+computes on plain local tensors: no DTensor dispatch on the host per op.
 """
 from __future__ import annotations
 
 import torch
+import torch.distributed as dist
+import torch.distributed._functional_collectives as funcol
 import torch.nn.functional as F
+from torch.distributed.tensor import DTensor
 
 from strategies.fused_support import unfusable_reason
 
 
+def local(tensor: torch.Tensor | None) -> torch.Tensor | None:
+    """This rank's shard of a DTensor parameter, or the tensor itself when it is not split."""
+    return tensor.to_local() if isinstance(tensor, DTensor) else tensor
+
+
+def rewrap(view: torch.Tensor, like: torch.Tensor) -> torch.nn.Parameter:
+    """A parameter over `view` placed as `like` was (a DTensor shard stays one), sharing view's memory."""
+    if isinstance(like, DTensor):
+        view = DTensor.from_local(view, like.device_mesh, like.placements, run_check=False,
+                                  shape=like.shape, stride=like.stride())
+    return torch.nn.Parameter(view, requires_grad=False)
+
+
 def fuse_linears(linears: list[torch.nn.Linear]) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """One weight (and bias, if any linear has one) holding the linears' stacked by output rows;
+    """One weight (and bias, if any linear has one) holding the linears' (local) rows stacked;
     each linear's weight and bias become views of their slice, so both paths share memory."""
-    weight = torch.cat([linear.weight.detach() for linear in linears], dim=0)
+    weights = [local(linear.weight).detach() for linear in linears]
+    weight = torch.cat(weights, dim=0)
     has_bias = any(linear.bias is not None for linear in linears)
-    bias = torch.cat([linear.bias.detach() if linear.bias is not None else weight.new_zeros(linear.out_features)
-                      for linear in linears]) if has_bias else None
+    bias = torch.cat([local(linear.bias).detach() if linear.bias is not None else weight.new_zeros(rows.shape[0])
+                      for linear, rows in zip(linears, weights)]) if has_bias else None
     start = 0
-    for linear in linears:
-        rows = linear.weight.shape[0]
-        linear.weight = torch.nn.Parameter(weight[start:start + rows], requires_grad=False)
+    for linear, rows in zip(linears, weights):
+        end = start + rows.shape[0]
+        linear.weight = rewrap(weight[start:end], linear.weight)
         if linear.bias is not None:
-            linear.bias = torch.nn.Parameter(bias[start:start + rows], requires_grad=False)
-        start += rows
+            linear.bias = rewrap(bias[start:end], linear.bias)
+        start = end
     return weight, bias
+
+
+class RowSplitLinear(torch.nn.Module):
+    """A Linear split by input features over the ranks (o_proj, down_proj under tensor parallel):
+    the local matmul, one all-reduce of the partial sums, then the whole bias once. Unsplit: a Linear."""
+
+    def __init__(self, linear: torch.nn.Linear):
+        super().__init__()
+        self.register_buffer("weight", local(linear.weight).detach(), persistent=False)
+        self.register_buffer("bias", None if linear.bias is None else local(linear.bias).detach(), persistent=False)
+        mesh = linear.weight.device_mesh if isinstance(linear.weight, DTensor) else None
+        self.group: dist.ProcessGroup | None = None if mesh is None else mesh.get_group()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.group is None:
+            return F.linear(x, self.weight, self.bias)
+        out = funcol.all_reduce(F.linear(x, self.weight), "sum", self.group)
+        return out if self.bias is None else out + self.bias
 
 
 def rotate_half(x: torch.Tensor) -> torch.Tensor:
@@ -58,14 +99,15 @@ class FusedLayer(torch.nn.Module):
         self.head_dim, self.kv_groups, self.scaling = attn.head_dim, attn.num_key_value_groups, attn.scaling
         self.window = window
         self.residual_multiplier = getattr(layer, "residual_multiplier", 1.0)  # Granite; 1 elsewhere
-        self.split = [attn.q_proj.out_features, attn.k_proj.out_features, attn.v_proj.out_features]
-        self.intermediate = mlp.gate_proj.out_features
+        # this rank's rows (all of them when not split): its heads of q, k and v, its slice of gate/up
+        self.split = [local(linear.weight).shape[0] for linear in (attn.q_proj, attn.k_proj, attn.v_proj)]
+        self.intermediate = local(mlp.gate_proj.weight).shape[0]
         qkv_weight, qkv_bias = fuse_linears([attn.q_proj, attn.k_proj, attn.v_proj])
         gate_up_weight, gate_up_bias = fuse_linears([mlp.gate_proj, mlp.up_proj])
         for name, tensor in [("qkv_weight", qkv_weight), ("qkv_bias", qkv_bias),
                              ("gate_up_weight", gate_up_weight), ("gate_up_bias", gate_up_bias)]:
             self.register_buffer(name, tensor, persistent=False)
-        self.o_proj, self.down_proj = attn.o_proj, mlp.down_proj
+        self.o_proj, self.down_proj = RowSplitLinear(attn.o_proj), RowSplitLinear(mlp.down_proj)
 
     def forward(self, hidden: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
         # hidden: [1, S, H]; cos, sin: [1, 1, S, head_dim]

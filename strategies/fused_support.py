@@ -41,21 +41,11 @@ def has_submodule(module, path: str) -> bool:
         return False
 
 
-def is_tensor_parallel(model) -> bool:
-    """Any parameter is a DTensor: the model was split over ranks."""
-    from torch.distributed.tensor import DTensor
-    return any(isinstance(p, DTensor) for p in model.parameters())
-
-
 def unfusable_reason(model) -> str | None:
     """Why the fused forward does not take `model` (a sentence for the notes), or None if it does."""
     config = getattr(model, "config", None)
     model_type = getattr(config, "model_type", None)
     prefix = f"fused forward not used for {model_type or type(model).__name__}"
-    if is_tensor_parallel(model):
-        # one q/k/v matmul over column-sharded weights is right only if each rank concatenates its own
-        # q, k and v shards and attends over its own heads; the fused forward assumes whole weights
-        return f"{prefix}: tensor-parallel (sharded) weights; HF forward over the shards"
     if model_type in REFUSED:
         return f"{prefix}: {REFUSED[model_type]}; HF forward"
     if model_type not in PROVEN:

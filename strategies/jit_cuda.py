@@ -18,6 +18,10 @@ class JitCuda(GraphStrategy):
     summary = "JIT forward (inductor or none; fused projections where proven) captured in CUDA graphs"
     options_type = HybridOptions
 
+    @classmethod
+    def compiles(cls, options) -> bool:
+        return options.forward_jit != "none"
+
     def setup(self, model: torch.nn.Module, ctx: StrategyContext) -> None:
         self.ctx = ctx
         self.jit = JitPieces(model, self.options, ctx, self.notes)

@@ -15,6 +15,10 @@ class JitOnly(Strategy):
     summary = "TorchScript pre/post-processing + torch.compile (inductor) forward, no CUDA graphs; runs on CPU too"
     options_type = JitOptions
 
+    @classmethod
+    def compiles(cls, options) -> bool:
+        return options.forward_jit != "none"
+
     def setup(self, model: torch.nn.Module, ctx: StrategyContext) -> None:
         self.ctx = ctx
         self.jit = JitPieces(model, self.options, ctx, self.notes)

@@ -23,6 +23,10 @@ class TorchCompile(Strategy):
     summary = "reference peer: torch.compile(model, mode='reduce-overhead'), inductor's own CUDA graphs"
     options_type = TorchCompileOptions
 
+    @classmethod
+    def compiles(cls, options) -> bool:
+        return True
+
     def setup(self, model: torch.nn.Module, ctx: StrategyContext) -> None:
         self.ctx = ctx
         # dynamo gives up after recompile_limit shapes (8) and runs later shapes eagerly, which

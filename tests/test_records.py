@@ -25,8 +25,9 @@ def test_a_v2_point_counts_as_one_judged_prompt():
 def test_the_cold_start_table_says_near_tie_where_run_json_notes_one():
     run = {"strategies": {"cuda-graph": V2_NEAR_TIE, "jit-only": {**V2_NEAR_TIE, "unseen_note": None},
                           "bad": {**V2_NEAR_TIE, "unseen_matches_baseline": False}}}
-    rows = {line.split(" | ")[0].strip("| "): line.split(" | ")[-1].strip(" |")
-            for line in cold_start_table(run).splitlines()[2:]}
+    lines = cold_start_table(run).splitlines()
+    column = [c.strip(" |") for c in lines[0].split(" | ")].index("Same token as baseline")
+    rows = {line.split(" | ")[0].strip("| "): line.split(" | ")[column].strip(" |") for line in lines[2:]}
     assert rows == {"cuda-graph": "near tie", "jit-only": "yes", "bad": "NO"}
 
 

@@ -121,10 +121,15 @@ class MeasureConfig:
     warmup: int = 5  # enough for allocator and cuBLAS heuristics to settle after the cold request
     repeats: int = 100  # 100 samples make p99 an interpolated order statistic, not just the max
     unseen_length: int | None = None  # the cold-start probe's length; None: between the two shortest
+    # after a strategy that compiles, start it once more in a new process that finds the compile cache
+    # the first one left (a server's restart) and report how soon that one is ready
+    restart: bool = True
 
     def __post_init__(self):
         check_int("measure.warmup", self.warmup, minimum=0, maximum=MAX_REQUESTS)
         check_int("measure.repeats", self.repeats, minimum=1, maximum=MAX_REQUESTS)
+        if not isinstance(self.restart, bool):
+            raise ConfigError(f"measure.restart: expected true or false, got {shown(self.restart)}")
         if self.unseen_length is not None:
             check_int("measure.unseen_length", self.unseen_length, minimum=1)
 

@@ -70,6 +70,11 @@ class StrategyRecord:
     unseen_matches_baseline: bool | None = None
     unseen_near_tie: bool | None = None
     unseen_note: str | None = None
+    # measure.restart: the same strategy started again with the compile cache its first process left
+    restart_ready_s: float | None = None
+    restart_prompts_judged: int | None = None
+    restart_prompts_agreed: int | None = None
+    restart_note: str | None = None
     stats: dict | None = None
 
     def merged(self, fields: dict) -> "StrategyRecord":

@@ -77,9 +77,13 @@ class RunRecord:
         self.data["roofline"] = facts
         self.save()
 
+    def strategy(self, name: str) -> StrategyRecord:
+        """A strategy's record so far (empty if it reported nothing)."""
+        return StrategyRecord.from_dict(self.data["strategies"].get(name, {}))
+
     def set_strategy(self, name: str, **fields) -> None:
         """Set fields of a strategy's record (a StrategyRecord's; an unknown field is an error)."""
-        record = StrategyRecord.from_dict(self.data["strategies"].get(name, {})).merged(fields)
+        record = self.strategy(name).merged(fields)
         self.data["strategies"][name] = record.stored()
         self.save()
 

@@ -72,8 +72,18 @@ def same_token(info: StrategyRecord) -> str:
     return "near tie" if info.unseen_near_tie else "yes"
 
 
+def restart_cells(s: StrategyRecord) -> list[str]:
+    """The restart's ready time and its prompts agreed/judged ('-' where no restart ran)."""
+    if s.restart_ready_s is None:
+        return ["-", "failed" if s.restart_note else "-"]
+    agreed = f"{s.restart_prompts_agreed}/{s.restart_prompts_judged}"
+    return [fmt(s.restart_ready_s, 1), agreed if s.restart_prompts_agreed == s.restart_prompts_judged
+            else f"{agreed} ✗ MISMATCH"]
+
+
 def cold_start_table(run: dict) -> str:
-    """Per strategy: setup, time from process start until every length is ready, an unseen length's TTFT."""
+    """Per strategy: setup, time from process start until every length is ready (cold compile caches,
+    then a restart that finds them), an unseen length's TTFT."""
     rows = []
     for name, raw in run["strategies"].items():
         s = StrategyRecord.from_dict(raw)
@@ -81,9 +91,9 @@ def cold_start_table(run: dict) -> str:
             continue
         rows.append([name, fmt(s.setup_ms, 1), fmt(s.ready_s, 1), "-" if s.unseen_len is None else str(s.unseen_len),
                      fmt(s.unseen_ttft_ms, 1) if s.unseen_ttft_ms is not None else s.unseen_note or "-",
-                     same_token(s)])
+                     same_token(s), *restart_cells(s)])
     return markdown_table(["Strategy", "Setup (ms)", "Ready (s)", "Unseen length", "Unseen-length TTFT (ms)",
-                           "Same token as baseline"], rows)
+                           "Same token as baseline", "Ready after restart (s)", "Restart: prompts agreed"], rows)
 
 
 def correctness_mark(r) -> str:

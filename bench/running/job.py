@@ -48,6 +48,7 @@ class Job:
     unseen_len: int  # the cold-start probe's length: one nobody prepares
     unseen_prompt: tuple[int, ...]
     prompt_source: PromptSource
+    restart: bool = False  # a second start of a strategy that compiled, finding its compile cache (sweep.run_restart)
 
     @property
     def is_baseline(self) -> bool:
@@ -64,13 +65,17 @@ class Job:
         """The same job for another strategy of the config."""
         return dataclasses.replace(self, strategy=name)
 
+    def as_restart(self) -> "Job":
+        """This strategy's job started again: ready time and correctness only, no sweep."""
+        return dataclasses.replace(self, restart=True)
+
     def to_dict(self) -> dict:
         """A JSON-ready mapping; Job.from_dict reverses it."""
         return {"config": self.config.raw, "out_override": self.config.out_override, "strategy": self.strategy,
                 "run_folder": str(self.run_folder), "device": self.device, "model": dataclasses.asdict(self.model),
                 "prompts": {str(n): [list(p) for p in ps] for n, ps in self.prompts.items()},
                 "unseen_len": self.unseen_len, "unseen_prompt": list(self.unseen_prompt),
-                "prompt_source": dataclasses.asdict(self.prompt_source)}
+                "prompt_source": dataclasses.asdict(self.prompt_source), "restart": self.restart}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Job":
@@ -79,7 +84,7 @@ class Job:
                    device=data["device"], model=ModelFacts(**data["model"]),
                    prompts={int(n): tuple(tuple(p) for p in ps) for n, ps in data["prompts"].items()},
                    unseen_len=data["unseen_len"], unseen_prompt=tuple(data["unseen_prompt"]),
-                   prompt_source=source_from_dict(data["prompt_source"]))
+                   prompt_source=source_from_dict(data["prompt_source"]), restart=data["restart"])
 
 
 def source_from_dict(data: dict) -> PromptSource:

@@ -27,6 +27,7 @@ from bench.running.lifetime import child_env, clean_stale, temp_folder
 from bench.running.references import discard_references, has_references
 from bench.running.run_folder import RunLock, cannot_write, refuse_existing, remove_logs
 from bench.running.run_status import run_failure
+from strategies.registry import REGISTRY
 
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 LOG_TAIL_LINES = 5  # enough of a crashed worker's log to name the problem in the error row
@@ -58,6 +59,8 @@ def record_event(record: RunRecord, name: str, event: dict, started: float, prog
         record.set_strategy(name, **event)
     elif kind == "ready":
         record.set_strategy(name, ready_s=event["time"] - started)
+    elif kind == "restart_ready":
+        record.set_strategy(name, restart_ready_s=event["time"] - started)
     elif kind == "roofline":
         record.set_roofline(event)
     elif kind == "stats":
@@ -79,13 +82,40 @@ def end_group(group: int) -> None:
 
 
 def run_strategy(job: Job, record: RunRecord, progress: tqdm) -> None:
-    """Start the worker for the job's strategy and record its events until it exits."""
+    """The job's strategy in a worker of its own; then, where measure.restart asks and the strategy
+    compiled, once more in a new worker with the compile caches the first left (a restart)."""
     name = job.strategy
-    log_path = record.out_dir / "logs" / f"{name}.log"
+    with temp_folder("cache") as cache:
+        failure = run_worker(job, record, progress, cache)
+        if failure:
+            record.set_strategy(name, status="error", note=failure)
+            for n in job.config.prompts.lengths:
+                if not record.has_point(name, n):
+                    record.add_point(name, PointRecord(prompt_len=n, status="error", note=failure))
+                    progress.update(1)
+        elif restarts(job, record):
+            failure = run_worker(job.as_restart(), record, progress, cache)
+            if failure:
+                record.set_strategy(name, restart_note=f"the restart failed: {failure}")
+
+
+def restarts(job: Job, record: RunRecord) -> bool:
+    """measure.restart is on, the strategy compiles with its options and it ran (not skipped)."""
+    if not job.config.measure.restart or record.strategy(job.strategy).status != "ok":
+        return False
+    spec = next(s for s in job.config.strategies if s.name == job.strategy)
+    return REGISTRY[spec.name].compiles(spec.options)
+
+
+def run_worker(job: Job, record: RunRecord, progress: tqdm, cache: str) -> str | None:
+    """Start a worker for the job, with compile caches in `cache`, and record its events until it
+    exits; why it failed, or None."""
+    name = job.strategy
+    log_path = record.out_dir / "logs" / f"{name}{'.restart' if job.restart else ''}.log"
     log_path.parent.mkdir(exist_ok=True)
     read_fd, write_fd = os.pipe()
     message = {"job": job.to_dict(), "result_fd": write_fd}
-    with temp_folder("cache") as cache, open(log_path, "w") as log:
+    with open(log_path, "w") as log:
         started = time.time()  # process start, for the ready time
         proc = subprocess.Popen(WORKER_COMMAND, stdin=subprocess.PIPE, stdout=log,
                                 stderr=subprocess.STDOUT, pass_fds=(write_fd,), env=worker_env(cache),
@@ -105,12 +135,8 @@ def run_strategy(job: Job, record: RunRecord, progress: tqdm) -> None:
             end_group(proc.pid)  # a generator server or compile worker left must not write in the cache folder
             clean_stale()  # what a killed worker's generator server left in /tmp
     if code != 0 or fatal:
-        reason = fatal or f"worker exited with code {code}: {log_tail(log_path)}"
-        record.set_strategy(name, status="error", note=reason)
-        for n in job.config.prompts.lengths:
-            if not record.has_point(name, n):
-                record.add_point(name, PointRecord(prompt_len=n, status="error", note=reason))
-                progress.update(1)
+        return fatal or f"worker exited with code {code}: {log_tail(log_path)}"
+    return None
 
 
 def open_record(job: Job, env: dict, resume: bool, overwrite: bool) -> tuple[RunRecord, set[str]]:

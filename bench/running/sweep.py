@@ -42,6 +42,31 @@ def run_sweep(job: Job, target: Target, emit: Emit) -> None:
     emit({"event": "stats", "stats": target.stats()})
 
 
+def run_restart(job: Job, target: Target, emit: Emit) -> None:
+    """A restart of a strategy that compiled: the target starts again (the runner gave this process the
+    first one's compile caches), then every length's prompts are judged, so a cache that serves a wrong
+    forward cannot pass. Untimed but for the ready time."""
+    refs = References(job.run_folder, writing=False)
+    started = target.start()
+    emit({"event": "restart_ready", "time": time.time()})
+    cfg = job.config
+    dtype, comparable = TORCH_DTYPES[cfg.model.dtype], tokens_comparable(job, target)
+    judged = agreed = 0
+    notes = []
+    for n in cfg.prompts.lengths:
+        if isinstance(started.prepared[n], str):
+            notes.append(f"length {n}: prepare failed: {started.prepared[n]}")
+            continue
+        for k, ids in enumerate(job.prompts[n]):
+            _, verdict = judge_request(target, refs, prompt_key(n, k), list(ids), cfg.sampling.seed, dtype,
+                                       comparable, sampled(job))
+            judged, agreed = judged + verdict.judged, agreed + (verdict.judged and verdict.agreed)
+            if verdict.judged and not verdict.agreed:
+                notes.append(f"length {n}, prompt {k}: {verdict.note}")
+    emit({"event": "strategy", "restart_prompts_judged": judged, "restart_prompts_agreed": agreed,
+          **({"restart_note": "; ".join(notes)} if notes else {})})
+
+
 def tokens_comparable(job: Job, target: Target) -> bool:
     return target.seeded or job.config.sampling.mode == "greedy"
 

@@ -10,6 +10,7 @@ import json
 import os
 import sys
 import traceback
+from contextlib import closing
 
 import torch
 
@@ -22,7 +23,7 @@ from bench.running.job import Job
 from bench.running.lifetime import die_with_parent
 from bench.running.loading import error_text
 from bench.running.one_gpu_references import write_one_gpu_references
-from bench.running.sweep import Emit, run_sweep
+from bench.running.sweep import Emit, run_restart, run_sweep
 from bench.running.targets import InProcessTarget, Target
 from strategies.registry import REGISTRY
 
@@ -73,6 +74,10 @@ def sweep(job: Job, emit: Emit) -> None:
     reason = strategy.unavailable_reason(device) or strategy.refusal_reason(hf_config(job.config.model))
     if reason:
         skip_all(job, reason, emit)
+        return
+    if job.restart:
+        with torch.inference_mode(), closing(make_target(job)) as target:
+            run_restart(job, target, emit)
         return
     if job.is_baseline:
         emit({"event": "roofline", **roofline_facts(job)})

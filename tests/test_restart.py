@@ -1,0 +1,87 @@
+"""measure.restart: a strategy that compiled starts again in a new process with the compile cache the first
+left; its ready time is reported and every prompt judged again, and a restart that disagrees fails the run."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bench.cli import main
+from bench.running import runner
+from bench.running.run_status import run_failure
+from bench.running.sweep import run_restart
+from bench.running.targets import Timed
+from tests.conftest import tiny_raw
+from tests.test_sweep import judged_run, tiny_job  # noqa: F401 (judged_run is a fixture)
+
+LENGTHS = [8, 24]
+PER_LENGTH = 2
+RUN = tiny_raw(prompts={"lengths": LENGTHS, "per_length": PER_LENGTH}, measure={"warmup": 1, "repeats": 3},
+               strategies=["baseline", {"name": "jit-only", "options": {"torchscript": False}},
+                           {"name": "hf-generate"}])
+
+
+def test_a_compiling_strategy_is_restarted_from_its_cache_and_judged_again(write_config, tmp_path, monkeypatch):
+    caches = []
+    real_env = runner.worker_env
+    monkeypatch.setattr(runner, "worker_env", lambda cache: caches.append(cache) or real_env(cache))
+    out = tmp_path / "run"
+    assert main(["run", str(write_config(RUN)), "--out", str(out)]) == 0
+    # baseline, jit-only, its restart in the same compile-cache folder, hf-generate
+    assert len(caches) == 4 and caches[1] == caches[2] and len(set(caches)) == 3
+    strategies = json.loads((out / "run.json").read_text())["strategies"]
+    jit = strategies["jit-only"]
+    assert jit["restart_prompts_judged"] == jit["restart_prompts_agreed"] == PER_LENGTH * len(LENGTHS)
+    assert jit["restart_ready_s"] > 0
+    assert (out / "logs" / "jit-only.restart.log").exists()
+    for name in ("baseline", "hf-generate"):  # nothing compiled: nothing a restart could find
+        assert "restart_ready_s" not in strategies[name]
+    assert "Ready after restart (s)" in (out / "table.md").read_text()
+
+
+def test_restart_off_runs_no_second_worker(write_config, tmp_path):
+    out = tmp_path / "run"
+    raw = {**RUN, "measure": {**RUN["measure"], "restart": False}, "strategies": RUN["strategies"][:2]}
+    assert main(["run", str(write_config(raw)), "--out", str(out)]) == 0
+    assert "restart_ready_s" not in json.loads((out / "run.json").read_text())["strategies"]["jit-only"]
+
+
+class WrongAfterRestart:
+    """A target whose every answer is off by one token, as a stale or wrong compile cache would be."""
+    transport, seeded = "inprocess", True
+
+    def __init__(self, job):
+        from bench.running.targets import InProcessTarget
+        self.inner = InProcessTarget(job)
+
+    def start(self):
+        return self.inner.start()
+
+    def reseed(self, seed):
+        self.inner.reseed(seed)
+
+    def first_token(self, ids):
+        timed = self.inner.first_token(ids)
+        return Timed(timed.token + 1, timed.ns, timed.server_ns)
+
+    def logits(self, ids):
+        return None  # tokens alone: the judge compares them with the baseline's
+
+
+def test_a_restart_that_answers_wrong_tokens_is_reported_and_fails_the_run(judged_run):
+    events = []
+    run_restart(tiny_job(judged_run[0], "baseline").as_restart(), WrongAfterRestart(
+        tiny_job(judged_run[0], "baseline")), events.append)
+    assert [e["event"] for e in events] == ["restart_ready", "strategy"]
+    fields = events[1]
+    assert fields["restart_prompts_judged"] == 8 * 2 and fields["restart_prompts_agreed"] == 0
+    data = {"strategies": {"jit-only": {"status": "ok", **{k: v for k, v in fields.items() if k != "event"}}},
+            "points": []}
+    assert run_failure(data).startswith("jit-only after a restart disagreed with the baseline: length 8, prompt 0")
+
+
+@pytest.mark.parametrize("fields,failure", [({"restart_note": "the restart failed: OOM"},
+                                             "jit-only's restart did not finish: the restart failed: OOM"),
+                                            ({"restart_prompts_judged": 4, "restart_prompts_agreed": 4}, None)])
+def test_a_restart_that_did_not_finish_fails_the_run(fields, failure):
+    assert run_failure({"strategies": {"jit-only": {"status": "ok", **fields}}, "points": []}) == failure

@@ -151,12 +151,24 @@ def test_another_token_without_a_tie_is_rejected_even_with_identical_logits():
     assert not v.matches and not v.near_tie and "returned token" in v.note
 
 
-def test_only_the_top_two_can_tie():
+def test_a_third_token_ties_only_within_tolerance_of_the_top():
     ref = near_tie()
     third = ref.topk(3).indices[2].item()
-    ref[third] = ref.max() - tolerance(torch.float16, ref) / 2  # within tolerance of the best, yet third
+    tol = tolerance(torch.float16, ref)
+    ref[third] = ref.max() - tol / 2  # within tolerance of the best, though third: three tied at the top
+    v = compare(ref.clone(), third, ref, int(ref.argmax()), torch.float16)
+    assert v.matches and v.near_tie, v.note
+    ref[third] = ref.max() - 1.5 * tol  # outside it: another token, not a tie
     v = compare(ref.clone(), third, ref, int(ref.argmax()), torch.float16)
     assert not v.matches and "returned token" in v.note
+
+
+def test_a_token_far_below_the_strategys_own_top_is_no_tie():
+    ref = near_tie()
+    logits, token = swapped(ref)
+    logits[token] -= 2 * tolerance(torch.float16, ref)  # the returned token is not the strategy's own best
+    v = compare(logits, token, ref, int(ref.argmax()), torch.float16)
+    assert not v.matches and not v.near_tie
 
 
 def test_sampling_accepts_no_near_tie():

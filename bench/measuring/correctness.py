@@ -8,12 +8,15 @@ import torch
 # max |logit difference| allowed, as a multiple of the dtype's machine epsilon times the largest
 # |baseline logit|. Measured on an H100 (Llama-2-7B shape, 32 layers, norm weights 1 + N(0, 0.2)):
 # sdpa against eager attention differs by up to 11.1 eps x max in bf16 and 10.7 in fp16 at 400
-# tokens (11.7 and 12.3 at 2048; graphs and inductor's fusions measured 10.5 in fp16), 137 in
-# fp32 at 400 tokens (202 at 2048). On a CPU (tiny Llama and Qwen2) the same reorderings stay
-# under 1.4 (bf16, fp16) and 4.8 (fp32). Each limit is ~1.5-2x the largest valid reordering:
-# fp16 1.6% of the top logit, bf16 12.5%, fp32 0.005%. A skipped final norm weight is 20-26
-# eps x max in bf16 on the H100 (27 on the tests' tiny Qwen2): a limit 2x looser lets it by
-TOLERANCE_EPS = {torch.float32: 384, torch.bfloat16: 16, torch.float16: 16}
+# tokens (11.7 and 12.3 at 2048), 137 in fp32 at 400 tokens (202 at 2048). With the weights of
+# bench/models/random_weights.py (every norm weight and bias drawn), inductor against the eager
+# forward reached 19.3 eps x max in fp16 (torch-compile, jit-only and jit+cuda alike, at 200
+# tokens; 2026-11-27, results/h100-llama2-7b). On a CPU (tiny Llama and Qwen2) the same
+# reorderings stay under 1.4 (bf16, fp16) and 4.8 (fp32). Each limit is ~1.5-2x the largest valid
+# reordering: fp16 3.1% of the top logit, bf16 12.5%, fp32 0.005%. A skipped final norm weight is
+# 20-26 bf16 eps x max (16-20% of the top logit, 200 fp16 eps) on the H100 (27 on the tests' tiny
+# Qwen2): a bf16 limit 2x looser would let it by
+TOLERANCE_EPS = {torch.float32: 384, torch.bfloat16: 16, torch.float16: 32}
 
 
 def tolerance(dtype: torch.dtype, reference: torch.Tensor) -> float:
@@ -25,28 +28,27 @@ def tolerance(dtype: torch.dtype, reference: torch.Tensor) -> float:
 class Verdict:
     matches: bool
     max_abs_logit_diff: float
-    near_tie: bool  # greedy: a token other than the baseline's, accepted as a tie of its top two
+    near_tie: bool  # greedy: a token other than the baseline's, accepted as tied with it at the top
     note: str
 
 
-def tied_tokens(reference: torch.Tensor, tol: float) -> tuple[int, ...]:
-    """The baseline's top two tokens when their logits are within tol of each other, else ()."""
-    top = reference.topk(2)
-    if float(top.values[0] - top.values[1]) <= tol:
-        return int(top.indices[0]), int(top.indices[1])
-    return ()
+def near_top(logits: torch.Tensor, token: int, tol: float) -> bool:
+    """Is token's logit within tol of the largest? (NaN: no.) Random weights' flat distributions put
+    two or three tokens within a float16 rounding of the top, so a tie is not only of the top two."""
+    return bool(logits.max() - logits[token] <= tol)
 
 
 def compare(logits: torch.Tensor, token: int, reference: torch.Tensor, reference_token: int,
             dtype: torch.dtype, sampled: bool = False) -> Verdict:
     """logits/reference: [V] fp32 on the host; token/reference_token: what each returned.
-    The token must equal the baseline's; greedy (sampled=False) also accepts the other of a near
-    tie of the baseline's top two logits, with a note; sampled (same seed) accepts no other."""
+    The token must equal the baseline's; greedy (sampled=False) also accepts a near tie, with a note:
+    a token within tol of the top of both the baseline's logits and the strategy's own (rounding
+    could have made either the argmax); sampled (same seed) accepts no other."""
     tol = tolerance(dtype, reference)
     diff = float((logits - reference).abs().max())
     problems = []
-    tied = () if sampled else tied_tokens(reference, tol)
-    if token != reference_token and not (token in tied and reference_token in tied):
+    tied = not sampled and near_top(reference, token, tol) and near_top(logits, token, tol)
+    if token != reference_token and not tied:
         problems.append(f"returned token {token} != baseline's {reference_token}")
     if not diff <= tol:  # also catches NaN
         problems.append(f"max |logit diff| {diff:.3g} > tolerance {tol:.3g}")
@@ -55,5 +57,5 @@ def compare(logits: torch.Tensor, token: int, reference: torch.Tensor, reference
     if near_tie:
         gap = float(reference[reference_token] - reference[token])
         note = (f"near tie: returned token {token}, baseline's {reference_token}; the baseline's "
-                f"top two logits differ by {gap:.3g} <= tolerance {tol:.3g}")
+                f"logits of the two differ by {gap:.3g} <= tolerance {tol:.3g}")
     return Verdict(not problems, diff, near_tie, note)

@@ -64,6 +64,7 @@ class StrategyRecord:
     model_build_ms: float | None = None
     setup_ms: float | None = None
     mem_weights_gb: float | None = None
+    imports_s: float | None = None  # process start until the worker's code runs: the Python imports
     ready_s: float | None = None
     unseen_len: int | None = None
     unseen_ttft_ms: float | None = None
@@ -71,6 +72,7 @@ class StrategyRecord:
     unseen_near_tie: bool | None = None
     unseen_note: str | None = None
     # measure.restart: the same strategy started again with the compile cache its first process left
+    restart_imports_s: float | None = None
     restart_ready_s: float | None = None
     restart_prompts_judged: int | None = None
     restart_prompts_agreed: int | None = None

@@ -50,7 +50,8 @@ def log_tail(path: Path) -> str:
     return " | ".join(lines[-LOG_TAIL_LINES:])
 
 
-def record_event(record: RunRecord, name: str, event: dict, started: float, progress: tqdm) -> str | None:
+def record_event(record: RunRecord, name: str, event: dict, started: float, progress: tqdm,
+                 restart: bool = False) -> str | None:
     """File one worker event in the run record; returns the message of a fatal event."""
     kind = event.pop("event")
     if kind == "device":
@@ -61,6 +62,8 @@ def record_event(record: RunRecord, name: str, event: dict, started: float, prog
         record.set_strategy(name, ready_s=event["time"] - started)
     elif kind == "restart_ready":
         record.set_strategy(name, restart_ready_s=event["time"] - started)
+    elif kind == "imported":
+        record.set_strategy(name, **{"restart_imports_s" if restart else "imports_s": event["time"] - started})
     elif kind == "roofline":
         record.set_roofline(event)
     elif kind == "stats":
@@ -127,7 +130,7 @@ def run_worker(job: Job, record: RunRecord, progress: tqdm, cache: str) -> str |
         try:
             with os.fdopen(read_fd) as events:
                 for line in events:
-                    fatal = record_event(record, name, json.loads(line), started, progress) or fatal
+                    fatal = record_event(record, name, json.loads(line), started, progress, job.restart) or fatal
         finally:
             if proc.poll() is None and sys.exc_info()[0] is not None:
                 proc.kill()  # the run is being stopped: its worker goes too

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 import traceback
 from contextlib import closing
 
@@ -102,6 +103,7 @@ def main() -> int:
         out.write(json.dumps(event) + "\n")
 
     try:
+        emit({"event": "imported", "time": time.time()})  # Python, torch, transformers and the harness loaded
         sweep(Job.from_dict(message["job"]), emit)
     except Exception as exc:
         traceback.print_exc()

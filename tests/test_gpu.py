@@ -206,3 +206,14 @@ def test_llama2_7b_shape_graph_strategies_match_baseline():
             strategy.close()
     del model
     torch.cuda.empty_cache()
+
+
+def test_all_reduces_are_timed_inside_a_cuda_graph():
+    """The TP floor adds all-reduces only when timed in a graph: on one NCCL rank the capture must work and
+    its per-call time be well under an eager call's launch-bound time."""
+    from bench.measuring.roofline import allreduce_ms
+    from bench.parallel.launch import launch
+
+    measured = launch(allreduce_ms, 1, backend="nccl", args=(4096, [10, 400], "float16"))
+    assert measured["method"] == "graph"
+    assert set(measured["ms"]) == {"10", "400"} and all(0 < ms < 0.05 for ms in measured["ms"].values())

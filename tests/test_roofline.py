@@ -83,7 +83,7 @@ def test_tensor_parallel_floor_splits_the_body_and_adds_the_all_reduces():
     """Per GPU: half the body (the split Linears), the whole lm_head, plus 2 all-reduces a layer."""
     shape = {"params": 1_000_000, "embedding_params": 100_000, "lm_head_params": 100_000,
              "tied_embeddings": False, "hidden_size": 100, "layers": 2, "bytes_per_param": 2}
-    tp = {"tensor_parallel": 2, "allreduce_ms": {"4": 0.5}}
+    tp = {"tensor_parallel": 2, "allreduce_ms": {"4": 0.5}, "allreduce_method": "graph"}
     fast_matmul = {"copy_bytes_per_s": 1e6, "matmul_flops_per_s": 1e15, **tp}  # bytes bound
     slow_matmul = {"copy_bytes_per_s": 1e12, "matmul_flops_per_s": 1e6, **tp}  # FLOPs bound
     # bytes: (800,000 body / 2 + 100,000 lm_head + 4 x 100 rows) x 2 = 1,000,800 -> 1,000.8 ms; + 2 x 2 x 0.5 ms
@@ -91,3 +91,7 @@ def test_tensor_parallel_floor_splits_the_body_and_adds_the_all_reduces():
     # FLOPs: (2 x 800,000 x 4 + 2 x 16 x 100 x 2) / 2 + 2 x 100,000 = 3,403,200 -> 3,403.2 ms; + 2 ms
     assert floor_ms(shape, slow_matmul, 4) == pytest.approx(3_405.2)
     assert floor_ms(shape, slow_matmul, 5) != floor_ms(shape, slow_matmul, 5)  # no all-reduce measured: NaN
+    # timed eagerly (one call at a time: an upper bound, not a floor): left out
+    eager = {**slow_matmul, "allreduce_method": "eager"}
+    assert floor_ms(shape, eager, 4) == pytest.approx(3_403.2)
+    assert floor_ms(shape, {k: v for k, v in slow_matmul.items() if k != "allreduce_method"}, 4) == pytest.approx(3_403.2)

@@ -231,5 +231,9 @@ def test_connections_during_shutdown_get_the_shutdown_error(socket_path, tmp_pat
     # known limit: in about one run of three of this file after test_lifetime.py, one slow client's
     # connection was reset as the server closed its listener; more than one is a regression
     assert outcomes.count("reset") <= 1, outcomes
-    assert set(outcomes) <= {SHUTTING_DOWN, "gone", "reset"}, outcomes
+    # the main thread runs the signal handler between bytecodes: on a loaded machine a client may come
+    # before it ran and get a plain answer (None: no error); once shutting down, never again
+    first_refusal = next(i for i, o in enumerate(outcomes) if o is not None)
+    assert set(outcomes[:first_refusal]) <= {None} and first_refusal <= 3, outcomes
+    assert set(outcomes[first_refusal:]) <= {SHUTTING_DOWN, "gone", "reset"}, outcomes
     assert outcomes.count(SHUTTING_DOWN) >= 5, outcomes

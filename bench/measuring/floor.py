@@ -9,7 +9,10 @@ def floor_ms(shape: dict, ceilings: dict, n: int) -> float:
     Weights read: body + lm_head (also when tied: the lm_head reads the whole table) + the n
     embedding rows gathered. FLOPs ~ 2 x body x n + 2 x lm_head x 1 (only the last position's
     logits are computed) + 2 x n^2 x hidden x layers (causal attention). Under tensor parallel
-    (ceilings["tensor_parallel"] = N): per-GPU bytes and FLOPs, plus the measured all-reduces."""
+    (ceilings["tensor_parallel"] = N): per-GPU bytes and FLOPs, plus the all-reduces where they were
+    timed inside a CUDA graph (ceilings["allreduce_method"] = "graph"). Timed eagerly, one call at a
+    time (runs before it was recorded), an all-reduce waits for the last rank's launch: that bounds
+    its cost from above, not below, so a floor leaves it out (per-GPU bytes and FLOPs only)."""
     # run.json from before lm_head_params was recorded: its presets all had an untied lm_head
     # the size of the embedding table
     lm_head = shape.get("lm_head_params", shape["embedding_params"])
@@ -24,7 +27,7 @@ def floor_ms(shape: dict, ceilings: dict, n: int) -> float:
     bytes_read = (body / ranks + lm_head + rows_read) * shape["bytes_per_param"]  # the run's dtype, set by the worker
     flops = (2 * body * n + 2 * n * n * shape["hidden_size"] * shape["layers"]) / ranks + 2 * lm_head
     compute_ms = 1e3 * max(bytes_read / ceilings["copy_bytes_per_s"], flops / ceilings["matmul_flops_per_s"])
-    if ranks == 1:
+    if ranks == 1 or ceilings.get("allreduce_method") != "graph":
         return compute_ms
     allreduce = ceilings["allreduce_ms"].get(str(n))
     if allreduce is None:  # a length whose all-reduce was not measured has no floor

@@ -149,8 +149,12 @@ def tp_sentence(ceilings: dict) -> str:
     if ranks == 1:
         return ""
     measured = ", ".join(f"{n} tokens {ms * 1e3:.0f} us" for n, ms in ceilings["allreduce_ms"].items())
-    return (f" Tensor parallel over {ranks} GPUs: per-GPU weight bytes and FLOPs, plus 2 all-reduces a layer of "
-            f"one [n, hidden] activation (measured: {measured}).")
+    if ceilings.get("allreduce_method") == "graph":
+        return (f" Tensor parallel over {ranks} GPUs: per-GPU weight bytes and FLOPs, plus 2 all-reduces a layer "
+                f"of one [n, hidden] activation (measured inside a CUDA graph: {measured}).")
+    return (f" Tensor parallel over {ranks} GPUs: per-GPU weight bytes and FLOPs. The all-reduces of one [n, "
+            f"hidden] activation were timed one call at a time ({measured}), which counts the wait for the last "
+            f"rank's launch: an upper bound of their in-graph cost, so the floor leaves them out.")
 
 
 def environment_line(run: dict) -> str:

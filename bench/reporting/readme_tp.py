@@ -1,0 +1,122 @@
+"""The README's tensor-parallel sections, generated from the committed TP runs and the one-GPU run of the
+same model (bench.reporting.readme_tables fills them in): TP=N against TP=1 with the bootstrap interval of
+the ratio of medians, the floor, per-GPU memory and ready times, and the targets met or missed."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from bench.config.names import BASELINE
+from bench.reporting.compare import compare_runs, load_run_samples
+from bench.reporting.report import load_summary
+
+HEADLINE, PEER = "jit+cuda", "torch-compile"
+ONE_GPU = "h100-llama2-7b"  # TP=1: the same model, seed and weights on one GPU of the same machine, same call
+SCALED = "h100x2-llama2-7b-tp2"  # the same 7B shape split over 2 GPUs
+LARGE = "h100x4-llama2-70b-tp4"  # a model no single GPU holds, split over 4
+SPEEDUP_TARGET = 1.2  # jit+cuda at TP=2 at least 1.2x faster than at TP=1 at every length
+AT_10_TARGET_MS = 4.6  # and at most 4.6 ms at 10 tokens
+LARGE_FLOOR_TARGET = 2.0  # 70B at TP=4: within 2x of its TP floor at 10 tokens
+LARGE_PEER_TARGET = 1.10  # and at least 1.10x ahead of the torch-compile peer at every length
+ORDER = (HEADLINE, PEER, "cuda-graph", "jit-only", BASELINE)
+
+
+def at(df: pd.DataFrame, strategy: str, n: int, column: str = "ttft_p50_ms") -> float:
+    """One ok point's value (NaN where the strategy has no ok point at n)."""
+    hit = df[(df.strategy == strategy) & (df.prompt_len == n) & (df.status == "ok")]
+    return float(hit[column].iloc[0]) if len(hit) else float("nan")
+
+
+def ranks_of(df: pd.DataFrame) -> int:
+    return int(df.tensor_parallel.dropna().iloc[0])
+
+
+def scaling(results: Path) -> str:
+    """Per length: jit+cuda at TP=1 and TP=N, their ratio of medians with its interval, the TP=N floor and
+    efficiency, the other strategies at both sizes and per-GPU peak memory; then the targets."""
+    ratios = compare_runs([load_run_samples(results / SCALED), load_run_samples(results / ONE_GPU)])
+    head = ratios[ratios.strategy == HEADLINE].set_index("prompt_len").sort_index()  # ratio = TP=1 / TP=N
+    run, df = load_summary(results / SCALED)
+    one_run, one = load_summary(results / ONE_GPU)
+    ranks = ranks_of(df)
+    others = [s for s in ORDER if s != HEADLINE and s in set(df.strategy)]
+    lines = [f"| Prompt Length | {HEADLINE} TP=1 | {HEADLINE} TP={ranks} | speed-up (95% interval) | TP={ranks} floor "
+             f"| efficiency | " + " | ".join(f"{s} TP=1 / TP={ranks}" for s in others)
+             + f" | peak GB per GPU TP=1 / TP={ranks} |", "|" + "---|" * (7 + len(others))]
+    for n, r in head.iterrows():
+        cells = [str(n), f"{r.p50_run_ms:.2f}", f"**{r.p50_reference_ms:.2f}**",
+                 f"x{r.ratio:.2f} ({r.ci_low:.2f}-{r.ci_high:.2f})", f"{at(df, HEADLINE, n, 'floor_ms'):.2f}",
+                 f"{at(df, HEADLINE, n, 'efficiency'):.2f}"]
+        cells += [f"{at(one, s, n):.2f} / {at(df, s, n):.2f}" for s in others]
+        cells.append(f"{at(one, HEADLINE, n, 'mem_peak_gb'):.1f} / {at(df, HEADLINE, n, 'mem_peak_gb'):.1f}")
+        lines.append("| " + " | ".join(cells) + " |")
+    at_10 = head.p50_reference_ms.get(10, float("nan"))
+    ready = {size: r["strategies"][HEADLINE].get("ready_s") for size, r in ((1, one_run), (ranks, run))}
+    return "\n".join(lines) + (
+        f"\n\nTargets for `{HEADLINE}` at TP={ranks}: at least x{SPEEDUP_TARGET} over TP=1 at every length: "
+        f"{'met' if head.ci_low.min() >= SPEEDUP_TARGET else 'missed'} (x{head.ratio.min():.2f}-"
+        f"{head.ratio.max():.2f}; every interval's lower end at least x{head.ci_low.min():.2f}); at most "
+        f"{AT_10_TARGET_MS} ms at 10 tokens: {met(at_10, AT_10_TARGET_MS)}. Ready (process start until the "
+        f"lengths are prepared): {ready[1]:.1f} s at TP=1 (nine lengths), {ready[ranks]:.1f} s at TP={ranks} (three "
+        f"lengths, {ranks} ranks starting together). {allreduce_text(run)} Run status: {run['status']}"
+        f"{interrupted_text(run)}.")
+
+
+def met(value: float, target: float) -> str:
+    return f"met ({value:.2f} ms)" if value <= target else f"missed by {value - target:.2f} ms ({value:.2f} ms)"
+
+
+def allreduce_text(run: dict) -> str:
+    """What one all-reduce of an [n, hidden] activation cost on the run's GPUs, and how it was timed."""
+    ceilings = run["roofline"]["ceilings"]
+    measured = ", ".join(f"{ms * 1e3:.0f} us at {n} tokens" for n, ms in ceilings["allreduce_ms"].items())
+    how = ("inside a CUDA graph" if ceilings.get("allreduce_method") == "graph" else
+           "one call at a time, an upper bound that counts the wait for the last rank's launch (left out of the floor)")
+    return f"An all-reduce of one activation took {measured}, timed {how}; a forward makes two a layer."
+
+
+def interrupted_text(run: dict) -> str:
+    """For a run stopped by the command limit: which strategies it finished."""
+    if run["status"] != "interrupted":
+        return ""
+    return (f" (stopped by the device's 10-minute command limit; strategies with measured points: "
+            f"{', '.join(f'`{s}`' for s in run['strategies'])})")
+
+
+def mismatch_text(df: pd.DataFrame) -> str:
+    """For each strategy marked ✗: whether its tokens differed or only its logits beyond the tolerance."""
+    sentences = []
+    for s, rows in df[(df.status == "ok") & (df.matches_baseline != True)].groupby("strategy", sort=False):  # noqa: E712
+        tokens_differ = rows.timed_mismatches.sum() > 0 or rows.note.fillna("").str.contains("returned token").any()
+        what = ("its tokens differ from the baseline's" if tokens_differ else
+                f"no token mismatched the baseline's over {int(rows.timed_checked.sum())} timed requests and "
+                f"{int(rows.prompts_judged.sum())} judged prompts ({int(rows.near_ties.sum())} near ties), but its "
+                f"logits differ by up to {rows.max_abs_logit_diff.max():.2f}, beyond the tolerance")
+        sentences.append(f"✗ `{s}`: {what}.")
+    return " ".join(sentences) + ("\n\n" if sentences else "")
+
+
+def large(results: Path) -> str:
+    """The model no GPU holds: every measured strategy per length against the TP floor, and its targets."""
+    run, df = load_summary(results / LARGE)
+    strategies = [s for s in ORDER if s in set(df.strategy)]
+    lengths = sorted(df.prompt_len.unique())
+    lines = ["| Prompt Length | TP floor | " + " | ".join(strategies) + " |", "|" + "---|" * (2 + len(strategies))]
+    for n in lengths:
+        cells = [str(n), f"{at(df, HEADLINE, n, 'floor_ms'):.2f}"]
+        for s in strategies:
+            ok = df[(df.strategy == s) & (df.prompt_len == n) & (df.status == "ok")]
+            mark = "" if ok.empty or ok.matches_baseline.iloc[0] == True else " ✗"  # noqa: E712
+            cells.append(f"{at(df, s, n):.2f}{mark}")
+        lines.append("| " + " | ".join(cells) + " |")
+    head_10, floor_10 = at(df, HEADLINE, 10), at(df, HEADLINE, 10, "floor_ms")
+    floor_ratio = head_10 / floor_10
+    peer = ("not measured: the run stopped before it (its whole-model compile of the sharded HF forward takes "
+            "minutes)" if PEER not in run["strategies"] else
+            f"x{min(at(df, PEER, n) / at(df, HEADLINE, n) for n in lengths):.2f} at the least")
+    return "\n".join(lines) + "\n\n" + mismatch_text(df) + (
+        f"Targets for `{HEADLINE}` at TP={ranks_of(df)}: within {LARGE_FLOOR_TARGET:.0f}x of the TP floor at 10 "
+        f"tokens: {'met' if floor_ratio <= LARGE_FLOOR_TARGET else 'missed'} ({floor_ratio:.2f}x); at least "
+        f"x{LARGE_PEER_TARGET:.2f} ahead of `{PEER}`: {peer}. {allreduce_text(run)} Run status: {run['status']}"
+        f"{interrupted_text(run)}.")

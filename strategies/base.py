@@ -59,6 +59,11 @@ class Strategy(abc.ABC):
         return False
 
     @classmethod
+    def captures(cls, options: Any) -> bool:
+        """Whether preparation with these options captures CUDA graphs (capture_for does work)."""
+        return False
+
+    @classmethod
     def refusal_reason(cls, model_config: Any) -> str | None:
         """Why this strategy refuses the model its transformers `model_config` describes, or None.
         Asked before the model loads; a refused strategy's points are recorded as skipped with the reason."""

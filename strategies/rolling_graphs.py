@@ -107,6 +107,10 @@ class GraphStrategy(Strategy):
     def refusal_reason(cls, model_config) -> str | None:
         return mixture_of_experts_reason(model_config)
 
+    @classmethod
+    def captures(cls, options) -> bool:
+        return True
+
     def capture_for(self, prompt_len: int) -> bool:
         return self.graphs.capture_for(prompt_len)
 

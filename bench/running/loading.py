@@ -40,13 +40,25 @@ def recover(device: torch.device) -> None:
         torch.cuda.empty_cache()
 
 
-def prepare_all(strategy: Strategy, lengths, device: torch.device) -> dict[int, object]:
+Phase = Callable[[str], None]  # told what a start is doing now, for the progress bar
+
+
+def ignore_phase(text: str) -> None:
+    """A Phase for callers that show no progress."""
+
+
+def prepare_all(strategy: Strategy, lengths, device: torch.device, on_phase: Phase = ignore_phase) -> dict[int, object]:
     """Compile, then capture, every length; largest first, so later, smaller graphs reuse the
     shared pool's blocks. Returns per length (jit_ms | None, capture_ms | None) or the error."""
     prepared: dict[int, object] = {}
+    compiles, captures = type(strategy).compiles(strategy.options), type(strategy).captures(strategy.options)
     for n in sorted(lengths, reverse=True):
         try:
+            if compiles:
+                on_phase(f"compiling at {n} tokens")
             compiled, jit_ms = timed_ms(lambda: strategy.compile_for(n), device)
+            if captures:
+                on_phase(f"capturing at {n} tokens")
             captured, capture_ms = timed_ms(lambda: strategy.capture_for(n), device)
             prepared[n] = (jit_ms if compiled else None, capture_ms if captured else None)
         except Exception as exc:  # one length's failure must not end the sweep
@@ -57,19 +69,21 @@ def prepare_all(strategy: Strategy, lengths, device: torch.device) -> dict[int, 
 
 
 def load_strategy(job: Job, device: torch.device | None = None,
-                  build: Callable[[], torch.nn.Module] | None = None) -> Loaded:
+                  build: Callable[[], torch.nn.Module] | None = None, on_phase: Phase = ignore_phase) -> Loaded:
     """Build the model (by `build`, e.g. a tensor-parallel rank's shard; else the whole model on the
     job's device), set the strategy up and prepare every length (call under inference_mode)."""
     cfg, device = job.config, device or torch.device(job.device)
     if build is None:
         config = hf_config(cfg.model)  # the architecture, to build the model from (no weights read)
         build = lambda: build_model(cfg.model, config, device)  # noqa: E731
+    on_phase("building the model")
     model, build_ms = timed_ms(build, device)
     ctx = StrategyContext(device=device, dtype=TORCH_DTYPES[cfg.model.dtype], lengths=cfg.prompts.lengths,
                           vocab_size=job.model.vocab_size, pad_token_id=job.model.pad_token_id,
                           sampling_mode=cfg.sampling.mode, temperature=float(cfg.sampling.temperature))
     spec = next(s for s in cfg.strategies if s.name == job.strategy)
     strategy = REGISTRY[job.strategy](spec.options)
+    on_phase("setting up")
     _, setup_ms = timed_ms(lambda: strategy.setup(model, ctx), device)
-    prepared = prepare_all(strategy, cfg.prompts.lengths, device)
+    prepared = prepare_all(strategy, cfg.prompts.lengths, device, on_phase)
     return Loaded(strategy, build_ms, setup_ms, parameter_bytes(model) / GB, prepared)

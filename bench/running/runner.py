@@ -68,6 +68,8 @@ def record_event(record: RunRecord, name: str, event: dict, started: float, prog
         record.set_roofline(event)
     elif kind == "stats":
         record.set_strategy(name, stats=event["stats"])
+    elif kind == "phase":
+        progress.set_postfix_str(f"{name}{' (restart)' if restart else ''}: {event['text']}")
     elif kind == "fatal":
         return event["note"]
     else:

@@ -34,9 +34,11 @@ def run_sweep(job: Job, target: Target, emit: Emit) -> None:
     emit({"event": "ready", "time": time.time()})
     emit({"event": "strategy", "status": "ok", **started.facts})
     for n in job.config.prompts.lengths:
+        emit({"event": "phase", "text": f"measuring {n} tokens"})
         point = measure_length(job, target, refs, started, n)
         refs.save()
         emit({"event": "point", **point.to_dict()})
+    emit({"event": "phase", "text": f"unseen length {job.unseen_len}"})
     emit({"event": "strategy", **probe_unseen(job, target, refs)})
     refs.save()
     emit({"event": "stats", "stats": target.stats()})
@@ -53,6 +55,7 @@ def run_restart(job: Job, target: Target, emit: Emit) -> None:
     dtype, comparable = TORCH_DTYPES[cfg.model.dtype], tokens_comparable(job, target)
     judged = agreed = 0
     notes = []
+    emit({"event": "phase", "text": "judging every prompt again"})
     for n in cfg.prompts.lengths:
         if isinstance(started.prepared[n], str):
             notes.append(f"length {n}: prepare failed: {started.prepared[n]}")

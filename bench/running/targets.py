@@ -15,7 +15,7 @@ import torch
 from bench.measuring.clocks import GB, sync, time_request
 from bench.measuring.logits import last_logits
 from bench.running.job import Job
-from bench.running.loading import error_text, load_strategy, recover
+from bench.running.loading import Phase, error_text, ignore_phase, load_strategy, recover
 
 
 @dataclass(frozen=True)
@@ -82,13 +82,14 @@ class InProcessTarget(Target):
     """The strategy runs in this process (call under torch.inference_mode)."""
     transport = "inprocess"
 
-    def __init__(self, job: Job):
+    def __init__(self, job: Job, on_phase: Phase = ignore_phase):
         self.job = job
         self.device = torch.device(job.device)
         self.loaded = None
+        self.on_phase = on_phase
 
     def start(self) -> Started:
-        self.loaded = load_strategy(self.job)
+        self.loaded = load_strategy(self.job, on_phase=self.on_phase)
         prepared = {n: p if isinstance(p, tuple) else error_text(p) for n, p in self.loaded.prepared.items()}
         return Started(self.loaded.facts(), self.loaded.mem_weights_gb, prepared)
 

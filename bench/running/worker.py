@@ -50,15 +50,16 @@ def roofline_facts(job: Job) -> dict:
     return {"model": shape, "ceilings": measure_ceilings(device, dtype)}
 
 
-def make_target(job: Job) -> Target:
-    """The target of the job's transport."""
+def make_target(job: Job, emit: Emit) -> Target:
+    """The target of the job's transport; an in-process one tells the progress bar its phases (a server's or
+    a rank's preparation happens in its own process)."""
     if job.config.transport == "ipc":
         from bench.running.ipc_target import IpcTarget
         return IpcTarget(job)
     if job.config.model.tensor_parallel > 1:
         from bench.running.tp_target import TpTarget
         return TpTarget(job)
-    return InProcessTarget(job)
+    return InProcessTarget(job, on_phase=lambda text: emit({"event": "phase", "text": text}))
 
 
 def skip_all(job: Job, reason: str, emit: Emit) -> None:
@@ -77,13 +78,13 @@ def sweep(job: Job, emit: Emit) -> None:
         skip_all(job, reason, emit)
         return
     if job.restart:
-        with torch.inference_mode(), closing(make_target(job)) as target:
+        with torch.inference_mode(), closing(make_target(job, emit)) as target:
             run_restart(job, target, emit)
         return
     if job.is_baseline:
         emit({"event": "roofline", **roofline_facts(job)})
     emit({"event": "strategy", "tensor_parallel": job.config.model.tensor_parallel})
-    target = make_target(job)
+    target = make_target(job, emit)
     try:
         with torch.inference_mode():
             if job.is_baseline and not job.writes_references:

@@ -1,0 +1,48 @@
+"""The progress bar names what a strategy's worker is doing: building, compiling or capturing at a length,
+measuring a length, the unseen-length probe, a restart's judging."""
+from __future__ import annotations
+
+import dataclasses
+
+from bench.config.schema import parse_config
+from bench.running.job import build_job
+from bench.running.runner import record_event
+from bench.running.worker import sweep
+from tests.conftest import tiny_raw
+from tests.test_sweep import judged_run, tiny_job  # noqa: F401 (judged_run is a fixture)
+
+
+def phases_of(job) -> list[str]:
+    events = []
+    sweep(job, events.append)
+    assert not [e for e in events if e["event"] == "fatal"]
+    return [e["text"] for e in events if e["event"] == "phase"]
+
+
+def test_a_compiling_strategy_names_each_phase_in_order(judged_run):
+    cfg = parse_config(tiny_raw(strategies=[{"name": "jit-only", "options": {"torchscript": False}}]))
+    job = dataclasses.replace(build_job(cfg, "jit-only"), run_folder=judged_run[0])
+    assert phases_of(job) == ["building the model", "setting up", "compiling at 24 tokens", "compiling at 8 tokens",
+                              "measuring 8 tokens", "measuring 24 tokens", f"unseen length {job.unseen_len}"]
+    assert phases_of(job.as_restart())[-1] == "judging every prompt again"
+
+
+def test_a_strategy_that_neither_compiles_nor_captures_says_neither(judged_run):
+    phases = phases_of(tiny_job(judged_run[0], "hf-generate"))
+    assert not [p for p in phases if p.startswith(("compiling", "capturing"))]
+
+
+class Progress:
+    def __init__(self):
+        self.postfix = None
+
+    def set_postfix_str(self, text):
+        self.postfix = text
+
+
+def test_the_runner_shows_the_phase_without_recording_a_point():
+    progress = Progress()
+    assert record_event(None, "jit+cuda", {"event": "phase", "text": "capturing at 400 tokens"}, 0.0, progress) is None
+    assert progress.postfix == "jit+cuda: capturing at 400 tokens"
+    record_event(None, "jit+cuda", {"event": "phase", "text": "setting up"}, 0.0, progress, restart=True)
+    assert progress.postfix == "jit+cuda (restart): setting up"

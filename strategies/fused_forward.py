@@ -18,22 +18,37 @@ computes on plain local tensors: no DTensor dispatch on the host per op.
 from __future__ import annotations
 
 import torch
-import torch.distributed as dist
-import torch.distributed._functional_collectives as funcol
 import torch.nn.functional as F
-from torch.distributed.tensor import DTensor
 
 from strategies.fused_support import unfusable_reason
 
 
-def local(tensor: torch.Tensor | None) -> torch.Tensor | None:
-    """This rank's shard of a DTensor parameter, or the tensor itself when it is not split."""
-    return tensor.to_local() if isinstance(tensor, DTensor) else tensor
+def is_split(tensor: torch.Tensor | None) -> bool:
+    """A DTensor: a parameter split over ranks (imported only here: a torch built without distributed
+    support has none, and this module must still load there)."""
+    if tensor is None or not torch.distributed.is_available():
+        return False
+    from torch.distributed.tensor import DTensor
+    return isinstance(tensor, DTensor)
+
+
+def local(tensor: torch.Tensor | None, shard_dim: int | None = None) -> torch.Tensor | None:
+    """This rank's block of a split parameter (the tensor itself when it is not split). shard_dim: the
+    dimension the fused forward needs it split along (None: whole on every rank); any other placement
+    would make the local block something else, so it is refused."""
+    if not is_split(tensor):
+        return tensor
+    from torch.distributed.tensor import Replicate, Shard
+    expected = (Replicate(),) if shard_dim is None else (Shard(shard_dim),)
+    if tuple(tensor.placements) != expected:
+        raise ValueError(f"fused forward: a parameter placed {tuple(tensor.placements)}, expected {expected}")
+    return tensor.to_local()
 
 
 def rewrap(view: torch.Tensor, like: torch.Tensor) -> torch.nn.Parameter:
     """A parameter over `view` placed as `like` was (a DTensor shard stays one), sharing view's memory."""
-    if isinstance(like, DTensor):
+    if is_split(like):
+        from torch.distributed.tensor import DTensor
         view = DTensor.from_local(view, like.device_mesh, like.placements, run_check=False,
                                   shape=like.shape, stride=like.stride())
     return torch.nn.Parameter(view, requires_grad=False)
@@ -42,10 +57,11 @@ def rewrap(view: torch.Tensor, like: torch.Tensor) -> torch.nn.Parameter:
 def fuse_linears(linears: list[torch.nn.Linear]) -> tuple[torch.Tensor, torch.Tensor | None]:
     """One weight (and bias, if any linear has one) holding the linears' (local) rows stacked;
     each linear's weight and bias become views of their slice, so both paths share memory."""
-    weights = [local(linear.weight).detach() for linear in linears]
+    weights = [local(linear.weight, shard_dim=0).detach() for linear in linears]  # split by output rows
     weight = torch.cat(weights, dim=0)
     has_bias = any(linear.bias is not None for linear in linears)
-    bias = torch.cat([local(linear.bias).detach() if linear.bias is not None else weight.new_zeros(rows.shape[0])
+    bias = torch.cat([local(linear.bias, shard_dim=0).detach() if linear.bias is not None
+                      else weight.new_zeros(rows.shape[0])
                       for linear, rows in zip(linears, weights)]) if has_bias else None
     start = 0
     for linear, rows in zip(linears, weights):
@@ -63,15 +79,18 @@ class RowSplitLinear(torch.nn.Module):
 
     def __init__(self, linear: torch.nn.Linear):
         super().__init__()
-        self.register_buffer("weight", local(linear.weight).detach(), persistent=False)
+        split = is_split(linear.weight)
+        self.register_buffer("weight", local(linear.weight, shard_dim=1).detach(), persistent=False)  # by input
         self.register_buffer("bias", None if linear.bias is None else local(linear.bias).detach(), persistent=False)
-        mesh = linear.weight.device_mesh if isinstance(linear.weight, DTensor) else None
-        self.group: dist.ProcessGroup | None = None if mesh is None else mesh.get_group()
+        self.group = linear.weight.device_mesh.get_group() if split else None
+        if split:
+            import torch.distributed._functional_collectives as funcol
+            self.all_reduce = funcol.all_reduce  # traceable by dynamo, captured by a CUDA graph
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.group is None:
             return F.linear(x, self.weight, self.bias)
-        out = funcol.all_reduce(F.linear(x, self.weight), "sum", self.group)
+        out = self.all_reduce(F.linear(x, self.weight), "sum", self.group)
         return out if self.bias is None else out + self.bias
 
 
@@ -100,8 +119,9 @@ class FusedLayer(torch.nn.Module):
         self.window = window
         self.residual_multiplier = getattr(layer, "residual_multiplier", 1.0)  # Granite; 1 elsewhere
         # this rank's rows (all of them when not split): its heads of q, k and v, its slice of gate/up
-        self.split = [local(linear.weight).shape[0] for linear in (attn.q_proj, attn.k_proj, attn.v_proj)]
-        self.intermediate = local(mlp.gate_proj.weight).shape[0]
+        self.split = [local(linear.weight, shard_dim=0).shape[0]
+                      for linear in (attn.q_proj, attn.k_proj, attn.v_proj)]
+        self.intermediate = local(mlp.gate_proj.weight, shard_dim=0).shape[0]
         qkv_weight, qkv_bias = fuse_linears([attn.q_proj, attn.k_proj, attn.v_proj])
         gate_up_weight, gate_up_bias = fuse_linears([mlp.gate_proj, mlp.up_proj])
         for name, tensor in [("qkv_weight", qkv_weight), ("qkv_bias", qkv_bias),

@@ -7,20 +7,16 @@ from __future__ import annotations
 import torch
 
 from strategies.base import StrategyContext, register
-from strategies.jit_forward import JitPieces
+from strategies.jit_forward import CompilesUnlessEager, JitPieces
 from strategies.option_types import HybridOptions
 from strategies.rolling_graphs import GraphStrategy, RollingGraphs
 
 
 @register
-class JitCuda(GraphStrategy):
+class JitCuda(CompilesUnlessEager, GraphStrategy):
     name = "jit+cuda"
     summary = "JIT forward (inductor or none; fused projections where proven) captured in CUDA graphs"
     options_type = HybridOptions
-
-    @classmethod
-    def compiles(cls, options) -> bool:
-        return options.forward_jit != "none"
 
     def setup(self, model: torch.nn.Module, ctx: StrategyContext) -> None:
         self.ctx = ctx

@@ -29,6 +29,14 @@ def jit_forward(model: torch.nn.Module, options: JitOptions, notes: list[str]) -
     return torch.compile(forward, backend="inductor", mode=options.compile_mode, dynamic=options.dynamic)
 
 
+class CompilesUnlessEager:
+    """The JIT strategies' answer to Strategy.compiles: they compile unless forward_jit is none."""
+
+    @classmethod
+    def compiles(cls, options: JitOptions) -> bool:
+        return options.forward_jit != "none"
+
+
 class JitPieces:
     """What both JIT strategies share: the JIT forward and TorchScript sampling."""
 

@@ -4,20 +4,16 @@ from __future__ import annotations
 import torch
 
 from strategies.base import Strategy, StrategyContext, register
-from strategies.jit_forward import JitPieces
+from strategies.jit_forward import CompilesUnlessEager, JitPieces
 from strategies.option_types import JitOptions
 from strategies.token_ops import pad_or_truncate, script_or_eager
 
 
 @register
-class JitOnly(Strategy):
+class JitOnly(CompilesUnlessEager, Strategy):
     name = "jit-only"
     summary = "TorchScript pre/post-processing + torch.compile (inductor) forward, no CUDA graphs; runs on CPU too"
     options_type = JitOptions
-
-    @classmethod
-    def compiles(cls, options) -> bool:
-        return options.forward_jit != "none"
 
     def setup(self, model: torch.nn.Module, ctx: StrategyContext) -> None:
         self.ctx = ctx

@@ -156,19 +156,28 @@ def test_a_third_token_ties_only_within_tolerance_of_the_top():
     third = ref.topk(3).indices[2].item()
     tol = tolerance(torch.float16, ref)
     ref[third] = ref.max() - tol / 2  # within tolerance of the best, though third: three tied at the top
-    v = compare(ref.clone(), third, ref, int(ref.argmax()), torch.float16)
+    logits = ref.clone()
+    logits[third] = ref.max() + tol / 4  # the strategy ranks it first
+    v = compare(logits, third, ref, int(ref.argmax()), torch.float16)
     assert v.matches and v.near_tie, v.note
     ref[third] = ref.max() - 1.5 * tol  # outside it: another token, not a tie
-    v = compare(ref.clone(), third, ref, int(ref.argmax()), torch.float16)
+    v = compare(logits, third, ref, int(ref.argmax()), torch.float16)
     assert not v.matches and "returned token" in v.note
 
 
-def test_a_token_far_below_the_strategys_own_top_is_no_tie():
+def test_a_token_the_strategy_itself_does_not_rank_first_is_no_tie():
+    ref = near_tie()  # the best two a quarter of the tolerance apart
+    runner_up = ref.topk(2).indices[1].item()
+    v = compare(ref.clone(), runner_up, ref, int(ref.argmax()), torch.float16)  # its own logits rank it second
+    assert not v.matches and not v.near_tie and "returned token" in v.note
+
+
+def test_a_token_id_outside_the_vocabulary_is_no_tie():
     ref = near_tie()
-    logits, token = swapped(ref)
-    logits[token] -= 2 * tolerance(torch.float16, ref)  # the returned token is not the strategy's own best
-    v = compare(logits, token, ref, int(ref.argmax()), torch.float16)
-    assert not v.matches and not v.near_tie
+    logits = ref.clone()
+    logits[-1] = ref.max() + 0.001  # the last id ranks first: -1 would index it from the end
+    assert not compare(logits, -1, ref, int(ref.argmax()), torch.float16).matches
+    assert not compare(ref.clone(), ref.numel(), ref, int(ref.argmax()), torch.float16).matches
 
 
 def test_sampling_accepts_no_near_tie():

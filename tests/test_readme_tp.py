@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from bench.reporting.readme_tp import met, mismatch_text
+from bench.reporting.readme_tp import mismatch_text, verdict
 
 COLUMNS = ["strategy", "prompt_len", "status", "matches_baseline", "timed_mismatches", "timed_checked",
            "prompts_judged", "near_ties", "max_abs_logit_diff", "note"]
@@ -26,6 +26,11 @@ def test_a_mismatch_is_named_for_what_differed():
     assert mismatch_text(points([["jit+cuda", 10, "ok", True, 0, 20, 8, 0, 0.05, ""]])) == ""
 
 
-def test_a_target_is_met_only_at_or_below_it():
-    assert met(4.54, 4.6) == "met (4.54 ms)"
-    assert met(4.61, 4.6) == "missed by 0.01 ms (4.61 ms)"
+def test_a_target_is_never_met_by_a_strategy_that_fails_the_check():
+    good = points([["jit+cuda", 10, "ok", True, 0, 20, 8, 0, 0.05, ""]])
+    assert verdict(True, good) == "met" and verdict(False, good) == "missed"
+    wrong = points([["jit+cuda", 10, "ok", True, 0, 20, 8, 0, 0.05, ""],
+                    ["jit+cuda", 100, "ok", False, 0, 20, 8, 0, 0.38, ""]])
+    assert verdict(True, wrong).startswith("not met: its points fail the correctness check")
+    errored = points([["jit+cuda", 10, "error", None, None, None, None, None, None, "OOM"]])
+    assert verdict(True, errored).startswith("not met")

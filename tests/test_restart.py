@@ -7,6 +7,7 @@ import json
 import pytest
 
 from bench.cli import main
+from bench.reporting.results_io import finished_strategies
 from bench.running import runner
 from bench.running.run_status import run_failure
 from bench.running.sweep import run_restart
@@ -32,6 +33,7 @@ def test_a_compiling_strategy_is_restarted_from_its_cache_and_judged_again(write
     strategies = json.loads((out / "run.json").read_text())["strategies"]
     jit = strategies["jit-only"]
     assert jit["restart_prompts_judged"] == jit["restart_prompts_agreed"] == PER_LENGTH * len(LENGTHS)
+    assert jit["restart_status"] == "ok"
     assert jit["restart_ready_s"] > 0
     assert (out / "logs" / "jit-only.restart.log").exists()
     for name in ("baseline", "hf-generate"):  # nothing compiled: nothing a restart could find
@@ -72,6 +74,7 @@ def test_a_restart_that_answers_wrong_tokens_is_reported_and_fails_the_run(judge
     events = []
     run_restart(tiny_job(judged_run[0], "baseline").as_restart(), WrongAfterRestart(
         tiny_job(judged_run[0], "baseline")), events.append)
+    events = [e for e in events if e["event"] != "phase"]
     assert [e["event"] for e in events] == ["restart_ready", "strategy"]
     fields = events[1]
     assert fields["restart_prompts_judged"] == 8 * 2 and fields["restart_prompts_agreed"] == 0
@@ -80,8 +83,18 @@ def test_a_restart_that_answers_wrong_tokens_is_reported_and_fails_the_run(judge
     assert run_failure(data).startswith("jit-only after a restart disagreed with the baseline: length 8, prompt 0")
 
 
-@pytest.mark.parametrize("fields,failure", [({"restart_note": "the restart failed: OOM"},
-                                             "jit-only's restart did not finish: the restart failed: OOM"),
-                                            ({"restart_prompts_judged": 4, "restart_prompts_agreed": 4}, None)])
+@pytest.mark.parametrize("fields,failure", [
+    ({"restart_status": "error", "restart_note": "the restart failed: OOM", "restart_prompts_judged": 4,
+      "restart_prompts_agreed": 4}, "jit-only's restart did not finish: the restart failed: OOM"),  # judged, then died
+    ({"restart_status": "running", "restart_ready_s": 3.0}, "jit-only's restart did not finish: no reason given"),
+    ({"restart_status": "ok", "restart_prompts_judged": 4, "restart_prompts_agreed": 4}, None)])
 def test_a_restart_that_did_not_finish_fails_the_run(fields, failure):
     assert run_failure({"strategies": {"jit-only": {"status": "ok", **fields}}, "points": []}) == failure
+
+
+def test_a_resume_measures_a_strategy_whose_restart_was_interrupted_again():
+    points = [{"strategy": "jit-only", "prompt_len": n, "status": "ok"} for n in LENGTHS]
+    data = {"strategies": {"jit-only": {"status": "ok", "restart_status": "running"}}, "points": points}
+    assert finished_strategies(data, LENGTHS) == set()
+    data["strategies"]["jit-only"]["restart_status"] = "ok"
+    assert finished_strategies(data, LENGTHS) == {"jit-only"}

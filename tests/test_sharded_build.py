@@ -73,6 +73,7 @@ class FusedCompared:
     fused_difference: dict[str, float]  # fused forward over the shards vs the whole HF forward
     hf_after_fusing_difference: dict[str, float]  # the sharded HF forward, its weights now views of the fused ones
     regional_difference: dict[str, float]  # the fused forward with each layer compiled (inductor, gloo collectives)
+    replicated_refused: str  # a row-split Linear whose weight is whole on every rank: the refusal's message
 
 
 def fused_versus_whole(rank: int, world_size: int) -> FusedCompared:
@@ -95,7 +96,22 @@ def fused_versus_whole(rank: int, world_size: int) -> FusedCompared:
                 layer.compile(backend="inductor", dynamic=True)
             regional_diff[name] = (fused(ids, last) - want).abs().max().item()
     torch._dynamo.reset()
-    return FusedCompared(fused_diff, hf_diff, regional_diff)
+    return FusedCompared(fused_diff, hf_diff, regional_diff, replicated_refusal(mesh))
+
+
+def replicated_refusal(mesh) -> str:
+    """Summing a replicated weight's products over the ranks would count them world_size times: refused."""
+    from torch.distributed.tensor import Replicate, distribute_tensor
+
+    from strategies.fused_forward import RowSplitLinear
+
+    linear = torch.nn.Linear(4, 4)
+    linear.weight = torch.nn.Parameter(distribute_tensor(linear.weight.detach(), mesh, [Replicate()]))
+    try:
+        RowSplitLinear(linear)
+    except ValueError as exc:
+        return str(exc)
+    return ""
 
 
 def test_the_fused_forward_over_shards_equals_the_whole_forward_eager_and_compiled_per_layer():
@@ -104,3 +120,4 @@ def test_the_fused_forward_over_shards_equals_the_whole_forward_eager_and_compil
     for differences in (compared.fused_difference, compared.hf_after_fusing_difference, compared.regional_difference):
         assert set(differences) == set(CONFIGS)
         assert all(difference < 1e-5 for difference in differences.values()), differences
+    assert "expected (Shard(dim=1),)" in compared.replicated_refused

@@ -60,11 +60,16 @@ def allreduce_ms(rank: int, world_size: int, hidden_size: int, lengths: list[int
     dtype = getattr(torch, dtype_name)
     activations = {n: torch.randn(n, hidden_size, dtype=dtype, device=device) for n in lengths}
     try:
-        return {"ms": {str(n): graph_allreduce_ms(x) for n, x in activations.items()}, "method": "graph"}
-    except RuntimeError:  # a NCCL or driver that cannot capture collectives: every rank falls back alike
-        torch.cuda.synchronize(device)
-        return {"ms": {str(n): _median_ms(lambda x=x: dist.all_reduce(x)) for n, x in activations.items()},
-                "method": "eager"}
+        in_graph, captured = {str(n): graph_allreduce_ms(x) for n, x in activations.items()}, 1
+    except RuntimeError:  # a NCCL or driver that cannot capture collectives
+        in_graph, captured = {}, 0
+    torch.cuda.synchronize(device)
+    agreed = torch.tensor([captured], device=device)
+    dist.all_reduce(agreed, op=dist.ReduceOp.MIN)  # one rank that could not capture sends every rank to eager
+    if agreed.item():
+        return {"ms": in_graph, "method": "graph"}
+    return {"ms": {str(n): _median_ms(lambda x=x: dist.all_reduce(x)) for n, x in activations.items()},
+            "method": "eager"}
 
 
 ALLREDUCES_PER_GRAPH = 64  # a 7B Llama's forward makes 64 (two a layer): the same back-to-back rhythm

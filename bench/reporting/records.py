@@ -71,7 +71,9 @@ class StrategyRecord:
     unseen_matches_baseline: bool | None = None
     unseen_near_tie: bool | None = None
     unseen_note: str | None = None
-    # measure.restart: the same strategy started again with the compile cache its first process left
+    # measure.restart: the same strategy started again with the compile cache its first process left;
+    # restart_status "running" until its worker ends, then "ok" or "error"
+    restart_status: str | None = None
     restart_imports_s: float | None = None
     restart_ready_s: float | None = None
     restart_prompts_judged: int | None = None

@@ -140,11 +140,13 @@ class RunRecord:
 
 
 def finished_strategies(data: dict, lengths) -> set[str]:
-    """Strategies whose worker ran to the end: a record that is not a crash, a point per length."""
+    """Strategies whose worker ran to the end: a record that is not a crash, a point per length, and no
+    restart left unfinished (an interrupted restart measures the strategy again, restart included)."""
     done = set()
     for name, fields in data["strategies"].items():
         measured = {p["prompt_len"] for p in data["points"] if p["strategy"] == name}
-        if fields.get("status") in ("ok", "skipped") and set(lengths) <= measured:
+        restart_unfinished = fields.get("restart_status") == "running"
+        if fields.get("status") in ("ok", "skipped") and set(lengths) <= measured and not restart_unfinished:
             done.add(name)
     return done
 

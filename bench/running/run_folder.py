@@ -96,4 +96,5 @@ def refuse_existing(folder: Path, overwrite: bool, resume: bool) -> None:
 def remove_logs(folder: Path, strategies) -> None:
     """Remove the log files this tool wrote for `strategies`; nothing else in logs/ is touched."""
     for name in strategies:
-        (folder / LOGS / f"{name}.log").unlink(missing_ok=True)
+        for suffix in ("", ".restart"):
+            (folder / LOGS / f"{name}{suffix}.log").unlink(missing_ok=True)

@@ -17,8 +17,8 @@ def run_failure(data: dict) -> str | None:
             reasons.append(f"{name} stopped: {short(info.get('note'))}")
         elif points and len(errors) == len(points):
             reasons.append(f"{name} failed at every length: {short(errors[0].get('note'))}")
-        elif "restart_note" in info and "restart_prompts_judged" not in info:
-            reasons.append(f"{name}'s restart did not finish: {short(info['restart_note'])}")
+        elif info.get("restart_status") in ("running", "error"):
+            reasons.append(f"{name}'s restart did not finish: {short(info.get('restart_note'))}")
         elif info.get("restart_prompts_agreed", 0) < info.get("restart_prompts_judged", 0):
             reasons.append(f"{name} after a restart disagreed with the baseline: {short(info.get('restart_note'))}")
         elif name == BASELINE and errors:

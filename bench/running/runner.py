@@ -99,9 +99,12 @@ def run_strategy(job: Job, record: RunRecord, progress: tqdm) -> None:
                     record.add_point(name, PointRecord(prompt_len=n, status="error", note=failure))
                     progress.update(1)
         elif restarts(job, record):
+            record.set_strategy(name, restart_status="running")  # a resume measures an unfinished restart again
             failure = run_worker(job.as_restart(), record, progress, cache)
+            note = record.strategy(name).restart_note
             if failure:
-                record.set_strategy(name, restart_note=f"the restart failed: {failure}")
+                note = "; ".join(filter(None, [note, f"the restart failed: {failure}"]))
+            record.set_strategy(name, restart_status="error" if failure else "ok", restart_note=note)
 
 
 def restarts(job: Job, record: RunRecord) -> bool:

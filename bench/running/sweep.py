@@ -57,8 +57,9 @@ def run_restart(job: Job, target: Target, emit: Emit) -> None:
     notes = []
     emit({"event": "phase", "text": "judging every prompt again"})
     for n in cfg.prompts.lengths:
-        if isinstance(started.prepared[n], str):
+        if isinstance(started.prepared[n], str):  # its prompts count as judged and not agreed
             notes.append(f"length {n}: prepare failed: {started.prepared[n]}")
+            judged += len(job.prompts[n])
             continue
         for k, ids in enumerate(job.prompts[n]):
             _, verdict = judge_request(target, refs, prompt_key(n, k), list(ids), cfg.sampling.seed, dtype,

@@ -3,10 +3,11 @@
 Each warm-up and timed request asks a prompt of its own (bench.models.prompts), so no cache keyed
 on the input can answer it, and the baseline's timed tokens are its only references: the baseline
 stores them (references.py), every other strategy must return the same token for the same request.
-After the timed loop (untimed), each greedy mismatch is looked at once more: where both tokens'
-logits lie within the correctness tolerance of the top of the strategy's own logits on that prompt,
-it is a near tie (counted and noted); otherwise a mismatch (named). Sampled tokens (same
-seed) must be equal: no near tie. Where the logits stay elsewhere (ipc), every difference counts.
+After the timed loop (untimed), each greedy mismatch is looked at once more: where the token is the
+argmax of the strategy's own logits on that prompt and the baseline's token lies within the
+correctness tolerance of that top, it is a near tie (counted and noted); otherwise a mismatch
+(named). Sampled tokens (same seed) must be equal: no near tie. Where the logits stay elsewhere
+(ipc), every difference counts.
 """
 from __future__ import annotations
 
@@ -63,7 +64,9 @@ def recheck(target: Target, ids: list[int], token: int, expected: int, dtype: to
         return False, f"{differs} (logits are not available over {target.transport}: a near tie cannot be told)"
     tol = tolerance(dtype, logits)
     below = {t: float(logits.max() - logits[t]) for t in (token, expected)}
-    if near_top(logits, token, tol) and near_top(logits, expected, tol):  # NaN logits fail the comparison
+    # its own argmax on that prompt (no slack: a token served by another path would differ), with the
+    # baseline's token within tol of it; NaN logits fail the comparison
+    if near_top(logits, token, 0.0) and near_top(logits, expected, tol):
         return True, (f"near tie: {differs}; both within {max(below.values()):.3g} of its top logit "
                       f"(tolerance {tol:.3g})")
     return False, (f"{differs} (below its top logit by {below[token]:.3g} and {below[expected]:.3g}; "

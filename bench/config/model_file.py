@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from bench.config.capped_file import read_capped
 from bench.config.errors import ConfigError, shown
 from bench.parallel.shardable import unshardable_reason
 
@@ -74,13 +75,8 @@ def preset_fields(name: str) -> dict:
 
 def read_model_config(path: Path, key: str) -> dict:
     """A config.json as a dict, or a ConfigError naming the key, the file and the problem."""
-    try:
-        with open(path, "rb") as f:
-            data = f.read(MAX_MODEL_CONFIG_BYTES + 1)
-    except OSError as exc:
-        raise ConfigError(f"{key}: cannot read {path} ({exc.strerror})") from None
-    if len(data) > MAX_MODEL_CONFIG_BYTES:
-        raise ConfigError(f"{key}: {path} is larger than {MAX_MODEL_CONFIG_BYTES} bytes; not a model config")
+    data = read_capped(path, MAX_MODEL_CONFIG_BYTES, f"{key}: cannot read {path}",
+                       f"{key}: {path} is larger than {MAX_MODEL_CONFIG_BYTES} bytes; not a model config")
     try:
         fields = json.loads(data)
     except (ValueError, RecursionError) as exc:  # bad JSON or UTF-8, a 5,000-digit number, deep nesting

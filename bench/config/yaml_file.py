@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from bench.config.capped_file import read_capped
 from bench.config.errors import ConfigError, shown
 
 # the configs here are at most 1.2 KB; 16 KiB still holds a long prompts.text, and pure-Python
@@ -31,7 +32,8 @@ SHOWN_PATH = 120  # a dotted key path in a message; longer ones come only from a
 def read_yaml(path: str | Path) -> Any:
     """The parsed YAML document of a config file, or a ConfigError naming the file and the problem."""
     path = Path(path)
-    data = _read_bytes(path)
+    data = read_capped(path, MAX_CONFIG_BYTES, f"{path}: cannot read config",
+                       f"{path}: larger than {MAX_CONFIG_BYTES} bytes; a config is a few hundred")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -57,17 +59,6 @@ def read_yaml(path: str | Path) -> Any:
     finally:
         if loader is not None:
             loader.dispose()
-
-
-def _read_bytes(path: Path) -> bytes:
-    try:
-        with open(path, "rb") as f:
-            data = f.read(MAX_CONFIG_BYTES + 1)
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read config ({exc.strerror})") from None
-    if len(data) > MAX_CONFIG_BYTES:
-        raise ConfigError(f"{path}: larger than {MAX_CONFIG_BYTES} bytes; a config is a few hundred")
-    return data
 
 
 def _refuse_deep_nesting(text: str, source: str) -> None:

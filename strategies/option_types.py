@@ -9,7 +9,6 @@ from strategies.options import NoOptions, OptionError, check_bool, check_choice,
 
 HOST_IO = ("pinned", "pageable")
 FORWARD_JITS = ("inductor", "none")
-FUSE_PROJECTIONS = ("auto", True, False)
 COMPILE_SCOPES = ("layer", "model")
 # reduce-overhead and max-autotune bring inductor's own CUDA graphs; the JIT strategies keep
 # graphs out (jit-only) or manage them themselves (jit+cuda)

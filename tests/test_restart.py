@@ -2,6 +2,7 @@
 left; its ready time is reported and every prompt judged again, and a restart that disagrees fails the run."""
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -98,3 +99,36 @@ def test_a_resume_measures_a_strategy_whose_restart_was_interrupted_again():
     assert finished_strategies(data, LENGTHS) == set()
     data["strategies"]["jit-only"]["restart_status"] = "ok"
     assert finished_strategies(data, LENGTHS) == {"jit-only"}
+
+
+def test_the_cold_start_table_says_failed_for_a_restart_that_did_not_finish():
+    from bench.reporting.tables import cold_start_table
+
+    run = {"strategies": {"jit-only": {"status": "ok", "ready_s": 12.0, "restart_status": "error",
+                                       "restart_ready_s": 5.0, "restart_prompts_judged": 4, "restart_prompts_agreed": 4},
+                          "jit+cuda": {"status": "ok", "ready_s": 12.0, "restart_status": "ok", "restart_ready_s": 5.0,
+                                       "restart_prompts_judged": 4, "restart_prompts_agreed": 3}}}
+    rows = {line.split(" | ")[0].strip("| "): line.split(" | ")[-2:] for line in cold_start_table(run).splitlines()[2:]}
+    assert [c.strip(" |") for c in rows["jit-only"]] == ["5.0", "failed"]
+    assert [c.strip(" |") for c in rows["jit+cuda"]] == ["5.0", "3/4 ✗ MISMATCH"]
+
+
+class UnpreparedAfterRestart(WrongAfterRestart):
+    """A target whose restart could not prepare the first length (a compile cache that breaks it); answers right."""
+
+    def start(self):
+        started = self.inner.start()
+        first = min(started.prepared)
+        return dataclasses.replace(started, prepared={**started.prepared, first: "RuntimeError: cache broken"})
+
+    def first_token(self, ids):
+        return self.inner.first_token(ids)
+
+
+def test_a_length_the_restart_cannot_prepare_counts_as_disagreeing(judged_run):
+    job = tiny_job(judged_run[0], "baseline")
+    events = []
+    run_restart(job.as_restart(), UnpreparedAfterRestart(job), events.append)
+    fields = [e for e in events if e["event"] == "strategy"][0]
+    assert (fields["restart_prompts_judged"], fields["restart_prompts_agreed"]) == (16, 8)
+    assert "prepare failed: RuntimeError: cache broken" in fields["restart_note"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bench.reporting.stats import stability_warnings, summarize
+from bench.reporting.stats import stability, summarize
 
 
 def test_summary_matches_numpy():
@@ -40,13 +40,13 @@ def test_single_sample_and_empty():
 
 
 def test_stable_data_has_no_warning():
-    assert stability_warnings(summarize([10.0, 10.1, 9.9] * 40)) == []
+    assert list(stability(summarize([10.0, 10.1, 9.9] * 40)).warnings) == []
 
 
 def test_unstable_data_warns_on_std_and_max():
-    w = " ".join(stability_warnings(summarize([10.0] * 150 + [40.0] * 10)))
+    w = " ".join(stability(summarize([10.0] * 150 + [40.0] * 10)).warnings)
     assert "std is" in w and "max is" in w
 
 
 def test_small_n_warns_that_p99_is_the_max():
-    assert any("p99" in w for w in stability_warnings(summarize([1.0, 1.0, 1.0])))
+    assert any("p99" in w for w in stability(summarize([1.0, 1.0, 1.0])).warnings)

@@ -23,7 +23,6 @@ from bench.reporting.tables import fmt, markdown_table
 ENVIRONMENT_KEYS = ("gpu", "driver", "cuda", "torch", "transformers", "python", "cpu", "git_commit", "git_dirty")
 COMPARE_COLUMNS = ["reference", "run", "strategy", "prompt_len", "n_reference", "n_run", "p50_reference_ms",
                    "p50_run_ms", "ratio", "ci_low", "ci_high", "verdict"]
-COMPARE_FILES = ("compare.md", "compare.csv", "compare.png")
 
 
 @dataclass(frozen=True)

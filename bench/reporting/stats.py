@@ -94,11 +94,6 @@ def stability(s: Summary) -> Stability:
     return Stability(bool(rules), tuple(rules + small))
 
 
-def stability_warnings(s: Summary) -> list[str]:
-    """The warnings of `stability(s)` as text."""
-    return list(stability(s).warnings)
-
-
 def _bootstrap(x: np.ndarray, qs: list[float], rng: np.random.Generator, resamples: int) -> np.ndarray:
     """The qs-th percentiles of `resamples` resamples of x, shape [len(qs), resamples]; one draw
     serves every q, and it is drawn in chunks to bound memory."""
@@ -124,12 +119,6 @@ def percentile_cis(samples, qs: list[float], level: float = DEFAULT_LEVEL, resam
         raise ValueError("no samples to bootstrap")
     ends = np.percentile(_bootstrap(x, list(qs), np.random.default_rng(seed), resamples), _tails(level), axis=1)
     return [Interval(float(low), float(high)) for low, high in ends.T]
-
-
-def percentile_ci(samples, q: float, level: float = DEFAULT_LEVEL, resamples: int = BOOTSTRAP_RESAMPLES,
-                  seed: int = BOOTSTRAP_SEED) -> Interval:
-    """Percentile bootstrap interval of the q-th percentile (0-100) of `samples`."""
-    return percentile_cis(samples, [q], level, resamples, seed)[0]
 
 
 def ratio_of_medians(a, b, level: float = DEFAULT_LEVEL, resamples: int = BOOTSTRAP_RESAMPLES,

@@ -74,8 +74,8 @@ def same_token(info: StrategyRecord) -> str:
 
 def restart_cells(s: StrategyRecord) -> list[str]:
     """The restart's ready time and its prompts agreed/judged ('-' where no restart ran)."""
-    if s.restart_status in ("running", "error") or (s.restart_status and s.restart_prompts_judged is None):
-        return [fmt(s.restart_ready_s, 1) if s.restart_ready_s is not None else "-", "failed"]
+    if s.restart_status in ("running", "error"):
+        return [fmt(s.restart_ready_s, 1), "failed"]
     if s.restart_ready_s is None:
         return ["-", "-"]
     agreed = f"{s.restart_prompts_agreed}/{s.restart_prompts_judged}"

@@ -194,3 +194,14 @@ def test_nan_never_matches():
     bad = ref.clone()
     bad[5] = float("nan")
     assert not compare(bad, int(ref.argmax()), ref, int(ref.argmax()), torch.float16).matches
+
+
+def test_the_tolerance_grows_in_proportion_to_depth_beyond_the_calibrated_layers():
+    ref = torch.linspace(-3, 6, 100)
+    base = tolerance(torch.float16, ref)
+    assert tolerance(torch.float16, ref, 2) == base == tolerance(torch.float16, ref, 32)  # never tighter nor looser
+    assert tolerance(torch.float16, ref, 80) == pytest.approx(2.5 * base)
+    shifted = ref.clone()
+    shifted[0] -= 2 * base  # twice the 32-layer limit, on a token far from the top
+    assert not compare(shifted, int(ref.argmax()), ref, int(ref.argmax()), torch.float16, layers=32).matches
+    assert compare(shifted, int(ref.argmax()), ref, int(ref.argmax()), torch.float16, layers=80).matches

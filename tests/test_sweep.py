@@ -235,26 +235,26 @@ def test_the_unseen_probe_uses_the_near_tie_rule_and_references_round_trip(tmp_p
     reference[7], reference[9] = 5.2421875, 5.234375  # one fp16 step apart, as measured at 7B
     key = unseen_key(30)
     writer = References(tmp_path, writing=True)
-    _, own = judge_request(Scripted(reference), writer, key, [1], 0, torch.float16, True, False)
+    _, own = judge_request(Scripted(reference), writer, key, [1], 0, torch.float16, True, False, 1)
     writer.save()
     assert own.agreed
     refs = References(tmp_path, writing=False)  # read back from reference.pt
     flipped = reference.clone()
     flipped[9] = 5.25  # the strategy's rounding puts the runner-up first
-    _, near = judge_request(Scripted(flipped), refs, key, [1], 0, torch.float16, True, False)
+    _, near = judge_request(Scripted(flipped), refs, key, [1], 0, torch.float16, True, False, 1)
     assert near.agreed and near.near_tie
-    _, sampled = judge_request(Scripted(flipped), refs, key, [1], 0, torch.float16, True, True)
+    _, sampled = judge_request(Scripted(flipped), refs, key, [1], 0, torch.float16, True, True, 1)
     assert not sampled.agreed  # temperature: the same token or nothing
     wrong = reference.clone()
     wrong[3] = 9.0
-    assert not judge_request(Scripted(wrong), refs, key, [1], 0, torch.float16, True, False)[1].agreed
+    assert not judge_request(Scripted(wrong), refs, key, [1], 0, torch.float16, True, False, 1)[1].agreed
 
     class TokensOnly(Scripted):
         def logits(self, input_ids):
             return None
 
-    assert judge_request(TokensOnly(reference, 7), refs, key, [1], 0, torch.float16, True, False)[1].agreed
-    assert not judge_request(TokensOnly(reference, 9), refs, key, [1], 0, torch.float16, True, False)[1].agreed
+    assert judge_request(TokensOnly(reference, 7), refs, key, [1], 0, torch.float16, True, False, 1)[1].agreed
+    assert not judge_request(TokensOnly(reference, 9), refs, key, [1], 0, torch.float16, True, False, 1)[1].agreed
 
 
 def test_the_job_record_round_trips_through_json(tmp_path):
@@ -263,3 +263,26 @@ def test_the_job_record_round_trips_through_json(tmp_path):
     again = Job.from_dict(json.loads(json.dumps(job.to_dict())))
     assert again == job
     assert [len(ps) for ps in again.prompts.values()] == [3, 3] and again.unseen_len == 16
+
+
+def test_the_sweep_judges_by_the_models_depth(judged_run, monkeypatch):
+    """A difference of twice the unscaled limit fails a model of the calibrated depth and passes one three
+    times as deep: the sweep passes the job's layer count to every judgement."""
+    from bench.measuring.correctness import CALIBRATED_LAYERS, tolerance
+
+    class Rounded(Baseline):
+        name = "rounded"
+
+        def logits(self, input_ids):
+            out = super().logits(input_ids).clone()
+            last = out.reshape(-1, out.shape[-1])[-1]
+            last[last.argmin()] -= 2 * tolerance(torch.float32, last.float())  # far below the top: same token
+            return out
+
+    register(monkeypatch, Rounded)
+    job = tiny_job(judged_run[0], "rounded")
+    assert job.model.layers == 2  # the tiny preset's
+    for layers, agreed in ((CALIBRATED_LAYERS, 0), (3 * CALIBRATED_LAYERS, PROMPTS)):
+        deep = dataclasses.replace(job, model=dataclasses.replace(job.model, layers=layers))
+        for p in points_of(deep).values():
+            assert p["prompts_agreed"] == agreed, p["note"]

@@ -45,6 +45,13 @@ def max_positions(config: PretrainedConfig) -> int | None:
     return None
 
 
+def decoder_layers(config: PretrainedConfig) -> int:
+    """The model's decoder layers (num_hidden_layers, which transformers maps from n_layer and the like);
+    1 where a config names none: the correctness tolerance then stays at its unscaled, strictest value."""
+    layers = getattr(text_config(config), "num_hidden_layers", None)
+    return layers if isinstance(layers, int) and layers > 0 else 1
+
+
 def check_lengths(lengths: tuple[int, ...], config: PretrainedConfig, unseen_length: int | None = None) -> None:
     """Every prompt length (and the cold-start probe's) must fit the model's positions."""
     limit = max_positions(config)

@@ -25,6 +25,7 @@ class ModelFacts:
     vocab_size: int
     max_positions: int | None
     pad_token_id: int
+    layers: int = 1  # decoder layers: the correctness tolerance grows with depth (bench.measuring.correctness)
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,7 @@ def check_ranks(model, config, device) -> None:
 def build_job(cfg: BenchConfig, strategy: str = BASELINE) -> Job:
     """Validate what the config alone cannot (lengths against the model, the device) and fix the
     prompts, once for the whole run. Raises ConfigError with a one-line message."""
-    from bench.models.build import check_lengths, hf_config, max_positions, resolve_device, text_config
+    from bench.models.build import check_lengths, decoder_layers, hf_config, max_positions, resolve_device, text_config
     from bench.models.prompts import pad_token_id, prompt_set, special_token_ids, tokenize_text
 
     config = hf_config(cfg.model)
@@ -146,7 +147,7 @@ def build_job(cfg: BenchConfig, strategy: str = BASELINE) -> Job:
     prompts = {n: prompt_set(n, p.per_length, **dataclasses.asdict(source)) for n in p.lengths}
     n = unseen_length(cfg)
     unseen = prompt_set(n, 1, **dataclasses.asdict(source))[0]
-    facts = ModelFacts(vocab, max_positions(config), pad_token_id(config))
+    facts = ModelFacts(vocab, max_positions(config), pad_token_id(config), decoder_layers(config))
     return Job(config=cfg, strategy=strategy, run_folder=cfg.out_dir(), device=str(device), model=facts,
                prompts={k: tuple(tuple(x) for x in v) for k, v in prompts.items()}, unseen_len=n,
                unseen_prompt=tuple(unseen), prompt_source=source)

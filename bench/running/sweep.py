@@ -63,7 +63,7 @@ def run_restart(job: Job, target: Target, emit: Emit) -> None:
             continue
         for k, ids in enumerate(job.prompts[n]):
             _, verdict = judge_request(target, refs, prompt_key(n, k), list(ids), cfg.sampling.seed, dtype,
-                                       comparable, sampled(job))
+                                       comparable, sampled(job), job.model.layers)
             judged, agreed = judged + verdict.judged, agreed + (verdict.judged and verdict.agreed)
             if verdict.judged and not verdict.agreed:
                 notes.append(f"length {n}, prompt {k}: {verdict.note}")
@@ -100,7 +100,8 @@ def measure_length(job: Job, target: Target, refs: References, started: Started,
     own, pool = request_pool(job, n, prompts)  # before any timing
     try:
         target.begin_point()
-        judged = [judge_request(target, refs, prompt_key(n, k), ids, seed, dtype, comparable, sampled(job))
+        judged = [judge_request(target, refs, prompt_key(n, k), ids, seed, dtype, comparable, sampled(job),
+                                job.model.layers)
                   for k, ids in enumerate(prompts)]  # prompt 0's request is the cold one
 
         def request(i: int):
@@ -110,7 +111,7 @@ def measure_length(job: Job, target: Target, refs: References, started: Started,
         timed = timed_loop(request, warmup, cfg.measure.repeats)
         memory = target.end_point()
         checked = check_timed(target, refs, n, [pool[i % len(pool)] for i in range(warmup, count)],
-                              [t.token for t in timed], warmup, dtype, sampled(job))
+                              [t.token for t in timed], warmup, dtype, sampled(job), job.model.layers)
     except Exception as exc:
         traceback.print_exc()
         target.recover()
@@ -137,7 +138,7 @@ def probe_unseen(job: Job, target: Target, refs: References) -> dict:
     try:
         timed, verdict = judge_request(target, refs, unseen_key(job.unseen_len), list(job.unseen_prompt),
                                        cfg.sampling.seed, TORCH_DTYPES[cfg.model.dtype], tokens_comparable(job, target),
-                                       sampled(job))
+                                       sampled(job), job.model.layers)
     except Exception as exc:
         traceback.print_exc()
         target.recover()

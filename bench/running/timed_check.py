@@ -32,9 +32,9 @@ class TimedCheck:
 
 
 def check_timed(target: Target, refs: References, prompt_len: int, prompts: list[list[int]], tokens: list[int],
-                first_index: int, dtype: torch.dtype, sampled: bool) -> TimedCheck:
+                first_index: int, dtype: torch.dtype, sampled: bool, layers: int) -> TimedCheck:
     """prompts[j] and tokens[j]: the j-th timed request's prompt and token (request first_index + j,
-    counting the warm-up). The baseline keeps its tokens as the references instead."""
+    counting the warm-up); layers: the model's decoder layers (the tolerance grows with depth). The baseline keeps its tokens as the references instead."""
     key = timed_key(prompt_len)
     if refs.writing:
         refs.put_tokens(key, first_index, tokens)
@@ -46,7 +46,7 @@ def check_timed(target: Target, refs: References, prompt_len: int, prompts: list
     ties, mismatches = [], []
     for j, reference in compared:
         if tokens[j] != reference:
-            tie, text = recheck(target, prompts[j], tokens[j], reference, dtype, sampled)
+            tie, text = recheck(target, prompts[j], tokens[j], reference, dtype, sampled, layers)
             (ties if tie else mismatches).append(f"timed request {first_index + j}: {text}")
     notes = named(mismatches, "timed requests with a token other than the baseline's")
     notes += named(ties, "timed requests accepted as near ties")
@@ -54,7 +54,7 @@ def check_timed(target: Target, refs: References, prompt_len: int, prompts: list
 
 
 def recheck(target: Target, ids: list[int], token: int, expected: int, dtype: torch.dtype,
-            sampled: bool) -> tuple[bool, str]:
+            sampled: bool, layers: int) -> tuple[bool, str]:
     """(a near tie?, what to say) for a request whose token is not the baseline's `expected`."""
     differs = f"token {token} != baseline's {expected}"
     if sampled:
@@ -62,7 +62,7 @@ def recheck(target: Target, ids: list[int], token: int, expected: int, dtype: to
     logits = target.logits(ids)  # [V] fp32 on the host, or None
     if logits is None:
         return False, f"{differs} (logits are not available over {target.transport}: a near tie cannot be told)"
-    tol = tolerance(dtype, logits)
+    tol = tolerance(dtype, logits, layers)
     below = {t: float(logits.max() - logits[t]) for t in (token, expected)}
     # its own argmax on that prompt (no slack: a token served by another path would differ), with the
     # baseline's token within tol of it; NaN logits fail the comparison

@@ -8,7 +8,7 @@ import torch
 
 from bench.config.schema import ModelConfig
 from bench.measuring.correctness import tolerance
-from bench.models.build import build_model, check_lengths, hf_config, max_positions, parameter_bytes
+from bench.models.build import build_model, check_lengths, decoder_layers, hf_config, max_positions, parameter_bytes
 from bench.models.presets import preset_config
 from bench.config.errors import ConfigError
 
@@ -119,3 +119,11 @@ def test_lengths_are_checked_against_max_positions():
         assert "prompts.lengths[1]: 2049 exceeds" in str(exc)
     else:
         raise AssertionError("no error")
+
+
+def test_the_decoder_layer_count_is_read_under_each_familys_name():
+    from transformers import GPT2Config, PretrainedConfig
+
+    assert decoder_layers(preset_config("llama-2-70b")) == 80
+    assert decoder_layers(GPT2Config(n_layer=5)) == 5  # n_layer, mapped by transformers
+    assert decoder_layers(PretrainedConfig()) == 1  # none named: the unscaled, strictest tolerance

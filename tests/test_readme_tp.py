@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from bench.reporting.readme_tp import mismatch_text, verdict
+from bench.reporting.readme_tp import interrupted_text, mismatch_text, peer_lead_text, verdict
 
 COLUMNS = ["strategy", "prompt_len", "status", "matches_baseline", "timed_mismatches", "timed_checked",
            "prompts_judged", "near_ties", "max_abs_logit_diff", "note"]
@@ -34,3 +34,30 @@ def test_a_target_is_never_met_by_a_strategy_that_fails_the_check():
     assert verdict(True, wrong).startswith("not met: its points fail the correctness check")
     errored = points([["jit+cuda", 10, "error", None, None, None, None, None, None, "OOM"]])
     assert verdict(True, errored).startswith("not met")
+
+
+def timed(rows) -> pd.DataFrame:
+    """(strategy, length, p50 ms) rows, every one ok and matching."""
+    return pd.DataFrame([{"strategy": s, "prompt_len": n, "status": "ok", "matches_baseline": True, "ttft_p50_ms": ms}
+                         for s, n, ms in rows])
+
+
+def test_the_peer_lead_counts_only_where_the_peer_was_measured_at_every_length():
+    both = timed([("jit+cuda", 10, 10.0), ("jit+cuda", 100, 20.0), ("torch-compile", 10, 12.0),
+                  ("torch-compile", 100, 23.0)])
+    assert peer_lead_text(both) == "met (x1.15 at the least)"
+    slower = timed([("jit+cuda", 10, 10.0), ("torch-compile", 10, 10.5)])
+    assert peer_lead_text(slower).startswith("missed (x1.05")
+    part = timed([("jit+cuda", 10, 10.0), ("jit+cuda", 100, 20.0), ("torch-compile", 10, 12.0)])
+    assert peer_lead_text(part) == "missed (x1.20 at the least; 1 of 2 lengths not measured)"
+    never = timed([("jit+cuda", 10, 10.0)])
+    assert peer_lead_text(never).startswith("not measured")
+
+
+def test_an_interrupted_run_names_only_the_strategies_it_measured():
+    df = pd.concat([timed([("baseline", 10, 900.0), ("jit+cuda", 10, 10.0)]),
+                    pd.DataFrame([{"strategy": "jit-only", "prompt_len": 10, "status": "error"}])])
+    text = interrupted_text({"status": "interrupted", "strategies": {"baseline": {}, "jit+cuda": {}, "jit-only": {},
+                                                                     "torch-compile": {}}}, df)
+    assert "`baseline`, `jit+cuda`)" in text and "jit-only" not in text and "torch-compile" not in text
+    assert interrupted_text({"status": "complete", "strategies": {}}, df) == ""

@@ -79,7 +79,7 @@ def scaling(results: Path) -> str:
         f"every interval's lower end at least x{head.ci_low.min():.2f}); at most {AT_10_TARGET_MS} ms at 10 "
         f"tokens: {verdict(at_10 <= AT_10_TARGET_MS, df)} ({at_10:.2f} ms). Ready (process start until the "
         f"lengths are prepared): {ready_text(one_run, one, 1)}, {ready_text(run, df, ranks)}. "
-        f"{allreduce_text(run)} Run status: {run['status']}{interrupted_text(run)}.")
+        f"{allreduce_text(run)} Run status: {run['status']}{interrupted_text(run, df)}.")
 
 
 def allreduce_text(run: dict) -> str:
@@ -91,12 +91,18 @@ def allreduce_text(run: dict) -> str:
     return f"An all-reduce of one activation took {measured}, timed {how}; a forward makes two a layer."
 
 
-def interrupted_text(run: dict) -> str:
-    """For a run stopped by the command limit: which strategies it finished."""
+def measured(df: pd.DataFrame) -> list[str]:
+    """The strategies with at least one ok point, in the run's order."""
+    return list(dict.fromkeys(df[df.status == "ok"].strategy))
+
+
+def interrupted_text(run: dict, df: pd.DataFrame) -> str:
+    """For a run stopped by the command limit: which strategies it measured (one started without a point is
+    not among them)."""
     if run["status"] != "interrupted":
         return ""
     return (f" (stopped by the device's 10-minute command limit; strategies with measured points: "
-            f"{', '.join(f'`{s}`' for s in run['strategies'])})")
+            f"{', '.join(f'`{s}`' for s in measured(df))})")
 
 
 def mismatch_text(df: pd.DataFrame) -> str:
@@ -111,6 +117,19 @@ def mismatch_text(df: pd.DataFrame) -> str:
                 f"logits differ by up to {rows.max_abs_logit_diff.max():.2f}, beyond the tolerance")
         sentences.append(f"✗ `{s}`: {what}.")
     return " ".join(sentences) + ("\n\n" if sentences else "")
+
+
+def peer_lead_text(df: pd.DataFrame) -> str:
+    """The headline's lead over the peer at every length: met only where the peer was measured at all of them
+    (a peer the run never reached is 'not measured', not a NaN lead)."""
+    lengths = sorted(df.prompt_len.unique())
+    peer_lengths = [n for n in lengths if at(df, PEER, n) == at(df, PEER, n)]  # NaN: no ok point at n
+    lead = min((at(df, PEER, n) / at(df, HEADLINE, n) for n in peer_lengths), default=float("nan"))
+    unmeasured = len(lengths) - len(peer_lengths)
+    if not peer_lengths:
+        return "not measured: the run stopped before it (its whole-model compile of the sharded HF forward takes minutes)"
+    return (f"{verdict(lead >= LARGE_PEER_TARGET and not unmeasured, df)} (x{lead:.2f} at the least"
+            + (f"; {unmeasured} of {len(lengths)} lengths not measured)" if unmeasured else ")"))
 
 
 def large(results: Path) -> str:
@@ -128,12 +147,8 @@ def large(results: Path) -> str:
         lines.append("| " + " | ".join(cells) + " |")
     head_10, floor_10 = at(df, HEADLINE, 10), at(df, HEADLINE, 10, "floor_ms")
     floor_ratio = head_10 / floor_10
-    lead = min((at(df, PEER, n) / at(df, HEADLINE, n) for n in lengths), default=float("nan"))
-    peer = ("not measured: the run stopped before it (its whole-model compile of the sharded HF forward takes "
-            "minutes)" if PEER not in run["strategies"] else
-            f"{verdict(lead >= LARGE_PEER_TARGET, df)} (x{lead:.2f} at the least)")
     return "\n".join(lines) + "\n\n" + mismatch_text(df) + (
         f"Targets for `{HEADLINE}` at TP={ranks_of(df)}: within {LARGE_FLOOR_TARGET:.0f}x of the TP floor at 10 "
         f"tokens: {verdict(floor_ratio <= LARGE_FLOOR_TARGET, df)} ({floor_ratio:.2f}x); at least "
-        f"x{LARGE_PEER_TARGET:.2f} ahead of `{PEER}`: {peer}. {allreduce_text(run)} Run status: {run['status']}"
-        f"{interrupted_text(run)}.")
+        f"x{LARGE_PEER_TARGET:.2f} ahead of `{PEER}`: {peer_lead_text(df)}. {allreduce_text(run)} Run status: {run['status']}"
+        f"{interrupted_text(run, df)}.")

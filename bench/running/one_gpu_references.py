@@ -34,14 +34,16 @@ def write_one_gpu_references(job: Job) -> None:
         for n, prompts in job.prompts.items():
             prompts = [list(ids) for ids in prompts]
             for k, ids in enumerate(prompts):
-                judge_request(target, refs, prompt_key(n, k), ids, seed, dtype, True, sampled)
+                judge_request(target, refs, prompt_key(n, k), ids, seed, dtype, True, sampled,
+                              job.model.layers)
             _, pool = request_pool(job, n, prompts)
             tokens = []
             for i in range(warmup, count):  # the timed requests' tokens, which every TP strategy must return
                 target.reseed(seed)
                 tokens.append(target.first_token(pool[i % len(pool)]).token)
             refs.put_tokens(timed_key(n), warmup, tokens)
-        judge_request(target, refs, unseen_key(job.unseen_len), list(job.unseen_prompt), seed, dtype, True, sampled)
+        judge_request(target, refs, unseen_key(job.unseen_len), list(job.unseen_prompt), seed, dtype, True, sampled,
+                      job.model.layers)
         refs.save()
     finally:
         target.close()

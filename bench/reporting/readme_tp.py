@@ -127,7 +127,8 @@ def peer_lead_text(df: pd.DataFrame) -> str:
     lead = min((at(df, PEER, n) / at(df, HEADLINE, n) for n in peer_lengths), default=float("nan"))
     unmeasured = len(lengths) - len(peer_lengths)
     if not peer_lengths:
-        return "not measured: the run stopped before it (its whole-model compile of the sharded HF forward takes minutes)"
+        return ("not measured: the run stopped before it (its whole-model compile of the sharded HF forward "
+                "takes minutes)")
     return (f"{verdict(lead >= LARGE_PEER_TARGET and not unmeasured, df)} (x{lead:.2f} at the least"
             + (f"; {unmeasured} of {len(lengths)} lengths not measured)" if unmeasured else ")"))
 
@@ -150,5 +151,5 @@ def large(results: Path) -> str:
     return "\n".join(lines) + "\n\n" + mismatch_text(df) + (
         f"Targets for `{HEADLINE}` at TP={ranks_of(df)}: within {LARGE_FLOOR_TARGET:.0f}x of the TP floor at 10 "
         f"tokens: {verdict(floor_ratio <= LARGE_FLOOR_TARGET, df)} ({floor_ratio:.2f}x); at least "
-        f"x{LARGE_PEER_TARGET:.2f} ahead of `{PEER}`: {peer_lead_text(df)}. {allreduce_text(run)} Run status: {run['status']}"
-        f"{interrupted_text(run, df)}.")
+        f"x{LARGE_PEER_TARGET:.2f} ahead of `{PEER}`: {peer_lead_text(df)}. {allreduce_text(run)} Run status: "
+        f"{run['status']}{interrupted_text(run, df)}.")

@@ -25,7 +25,7 @@ class ModelFacts:
     vocab_size: int
     max_positions: int | None
     pad_token_id: int
-    layers: int = 1  # decoder layers: the correctness tolerance grows with depth (bench.measuring.correctness)
+    layers: int  # decoder layers: the correctness tolerance grows with depth (bench.measuring.correctness)
 
 
 @dataclass(frozen=True)

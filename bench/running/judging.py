@@ -28,7 +28,8 @@ class PromptVerdict:
 def judge_request(target: Target, refs: References, key: str, ids: list[int], seed: int, dtype: torch.dtype,
                   tokens_comparable: bool, sampled: bool, layers: int) -> tuple[Timed, PromptVerdict]:
     """Ask the target for ids' first token (seeded), and judge it against the reference under `key`.
-    layers: the model's decoder layers (the tolerance grows with depth); tokens_comparable: False where the target samples with an RNG the sweep cannot seed;
+    layers: the model's decoder layers (the tolerance grows with depth);
+    tokens_comparable: False where the target samples with an RNG the sweep cannot seed;
     sampled: temperature sampling, where only the same token counts (no near tie)."""
     target.reseed(seed)
     timed = target.first_token(ids)

@@ -34,7 +34,8 @@ class TimedCheck:
 def check_timed(target: Target, refs: References, prompt_len: int, prompts: list[list[int]], tokens: list[int],
                 first_index: int, dtype: torch.dtype, sampled: bool, layers: int) -> TimedCheck:
     """prompts[j] and tokens[j]: the j-th timed request's prompt and token (request first_index + j,
-    counting the warm-up); layers: the model's decoder layers (the tolerance grows with depth). The baseline keeps its tokens as the references instead."""
+    counting the warm-up); layers: the model's decoder layers (the tolerance grows with depth). The
+    baseline keeps its tokens as the references instead."""
     key = timed_key(prompt_len)
     if refs.writing:
         refs.put_tokens(key, first_index, tokens)

@@ -57,7 +57,8 @@ def reference(model, config, ctx):
 def assert_matches(strategy, prompts, ref, dtype):
     for n, ids in prompts.items():
         token = strategy.first_token(ids)
-        verdict = compare(last_logits(strategy, ids), token, ref[n][0], ref[n][1], dtype)
+        verdict = compare(last_logits(strategy, ids), token, ref[n][0], ref[n][1], dtype,
+                          layers=1)  # the models here have at most 32 layers: the unscaled limit
         assert verdict.matches, f"{strategy.name} @ {n}: {verdict.note}"
 
 

@@ -38,20 +38,26 @@ def test_a_target_is_never_met_by_a_strategy_that_fails_the_check():
 
 def timed(rows) -> pd.DataFrame:
     """(strategy, length, p50 ms) rows, every one ok and matching."""
-    return pd.DataFrame([{"strategy": s, "prompt_len": n, "status": "ok", "matches_baseline": True, "ttft_p50_ms": ms}
+    return pd.DataFrame([{"strategy": s, "prompt_len": n, "status": "ok", "matches_baseline": True, "ttft_p50_ms": ms,
+                          "note": ""}
                          for s, n, ms in rows])
 
 
 def test_the_peer_lead_counts_only_where_the_peer_was_measured_at_every_length():
+    complete, stopped = {"status": "complete"}, {"status": "interrupted"}
     both = timed([("jit+cuda", 10, 10.0), ("jit+cuda", 100, 20.0), ("torch-compile", 10, 12.0),
                   ("torch-compile", 100, 23.0)])
-    assert peer_lead_text(both) == "met (x1.15 at the least)"
+    assert peer_lead_text(complete, both) == "met (x1.15 at the least)"
     slower = timed([("jit+cuda", 10, 10.0), ("torch-compile", 10, 10.5)])
-    assert peer_lead_text(slower).startswith("missed (x1.05")
+    assert peer_lead_text(complete, slower).startswith("missed (x1.05")
     part = timed([("jit+cuda", 10, 10.0), ("jit+cuda", 100, 20.0), ("torch-compile", 10, 12.0)])
-    assert peer_lead_text(part) == "missed (x1.20 at the least; 1 of 2 lengths not measured)"
+    assert peer_lead_text(stopped, part) == "not met: measured at 1 of 2 lengths (x1.20 at the least there)"
     never = timed([("jit+cuda", 10, 10.0)])
-    assert peer_lead_text(never).startswith("not measured")
+    assert peer_lead_text(stopped, never).startswith("not measured: the run stopped before it")
+    assert peer_lead_text(complete, never) == "not measured: it is not among the run's strategies"
+    failed = pd.concat([never, pd.DataFrame([{"strategy": "torch-compile", "prompt_len": 10, "status": "error",
+                                              "note": "CUDA out of memory"}])])
+    assert peer_lead_text(complete, failed) == "not measured: none of its points was measured (CUDA out of memory)"
 
 
 def test_an_interrupted_run_names_only_the_strategies_it_measured():

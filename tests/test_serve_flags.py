@@ -62,3 +62,14 @@ def test_the_stall_timeout_help_says_what_it_bounds():
     proc = subprocess.run([sys.executable, "-m", "bench", "serve", "--help"], cwd=REPO, capture_output=True,
                           text=True, timeout=120)
     assert "from a message's first byte to its last" in " ".join(proc.stdout.split())
+
+
+def test_a_job_record_missing_a_field_is_refused_in_one_line(tmp_path):
+    import json
+
+    record = build_job(parse_config(tiny_raw())).to_dict()
+    del record["model"]["layers"]  # e.g. a record written by another version of the tool
+    path = tmp_path / "job.json"
+    path.write_text(json.dumps(record))
+    with pytest.raises(ConfigError, match="--job: cannot read a job record"):
+        serve_command.job_from_file(str(path))

@@ -276,7 +276,7 @@ def test_the_sweep_judges_by_the_models_depth(judged_run, monkeypatch):
         def logits(self, input_ids):
             out = super().logits(input_ids).clone()
             last = out.reshape(-1, out.shape[-1])[-1]
-            last[last.argmin()] -= 2 * tolerance(torch.float32, last.float())  # far below the top: same token
+            last[last.argmin()] -= 2 * tolerance(torch.float32, last.float(), 1)  # far below the top: same token
             return out
 
     register(monkeypatch, Rounded)
@@ -286,3 +286,45 @@ def test_the_sweep_judges_by_the_models_depth(judged_run, monkeypatch):
         deep = dataclasses.replace(job, model=dataclasses.replace(job.model, layers=layers))
         for p in points_of(deep).values():
             assert p["prompts_agreed"] == agreed, p["note"]
+
+
+def test_every_judgement_of_a_run_gets_the_models_layer_count(judged_run, monkeypatch, tmp_path):
+    """Judged prompts, timed rechecks, the unseen probe, a restart and the one-device reference pass all judge
+    with the job's layer count (a path passing another count would judge a deep model by the wrong limit)."""
+    import bench.running.judging as judging
+    import bench.running.timed_check as timed_check
+    from bench.running.one_gpu_references import write_one_gpu_references
+
+    seen = []
+    real_compare, real_tolerance = judging.compare, timed_check.tolerance
+
+    def compare(*args, layers, **kwargs):
+        seen.append(("compare", layers))
+        return real_compare(*args, layers=layers, **kwargs)
+
+    def tolerance(dtype, reference, layers):
+        seen.append(("recheck", layers))
+        return real_tolerance(dtype, reference, layers)
+
+    monkeypatch.setattr(judging, "compare", compare)
+    monkeypatch.setattr(timed_check, "tolerance", tolerance)
+    deep = 3 * 32
+    job = tiny_job(judged_run[0], "baseline")
+    judged = {tuple(ids) for ps in job.prompts.values() for ids in ps} | {tuple(job.unseen_prompt)}
+
+    class TimedWrong(Baseline):
+        """Right on every judged prompt, wrong on the timed requests: each one is rechecked."""
+        name = "timed-wrong"
+
+        def first_token(self, input_ids):
+            token = super().first_token(input_ids)
+            return token if tuple(input_ids) in judged else (token + 1) % self.ctx.vocab_size
+
+    register(monkeypatch, TimedWrong)
+    job = tiny_job(judged_run[0], "timed-wrong")
+    job = dataclasses.replace(job, model=dataclasses.replace(job.model, layers=deep))
+    points_of(job)
+    sweep(job.as_restart(), lambda event: None)
+    write_one_gpu_references(dataclasses.replace(job.for_strategy("baseline"), run_folder=tmp_path))
+    assert {kind for kind, _ in seen} == {"compare", "recheck"}
+    assert {layers for _, layers in seen} == {deep}

@@ -119,18 +119,22 @@ def mismatch_text(df: pd.DataFrame) -> str:
     return " ".join(sentences) + ("\n\n" if sentences else "")
 
 
-def peer_lead_text(df: pd.DataFrame) -> str:
-    """The headline's lead over the peer at every length: met only where the peer was measured at all of them
-    (a peer the run never reached is 'not measured', not a NaN lead)."""
+def peer_lead_text(run: dict, df: pd.DataFrame) -> str:
+    """The headline's lead over the peer at every length: met only where the peer was measured at all of them;
+    a peer without a measured point says why (stopped before it, its points' error or skip note, not configured)."""
     lengths = sorted(df.prompt_len.unique())
-    peer_lengths = [n for n in lengths if at(df, PEER, n) == at(df, PEER, n)]  # NaN: no ok point at n
-    lead = min((at(df, PEER, n) / at(df, HEADLINE, n) for n in peer_lengths), default=float("nan"))
-    unmeasured = len(lengths) - len(peer_lengths)
+    peer_lengths = [n for n in lengths if pd.notna(at(df, PEER, n))]
     if not peer_lengths:
-        return ("not measured: the run stopped before it (its whole-model compile of the sharded HF forward "
-                "takes minutes)")
-    return (f"{verdict(lead >= LARGE_PEER_TARGET and not unmeasured, df)} (x{lead:.2f} at the least"
-            + (f"; {unmeasured} of {len(lengths)} lengths not measured)" if unmeasured else ")"))
+        notes = [note for note in df[df.strategy == PEER].note.dropna() if note]
+        why = (f"none of its points was measured ({notes[0]})" if notes else
+               "the run stopped before it (its whole-model compile of the sharded HF forward takes minutes)"
+               if run["status"] == "interrupted" else "it is not among the run's strategies")
+        return f"not measured: {why}"
+    lead = min(at(df, PEER, n) / at(df, HEADLINE, n) for n in peer_lengths)
+    if len(peer_lengths) < len(lengths):
+        return (f"not met: measured at {len(peer_lengths)} of {len(lengths)} lengths (x{lead:.2f} at the least "
+                f"there)")
+    return f"{verdict(lead >= LARGE_PEER_TARGET, df)} (x{lead:.2f} at the least)"
 
 
 def large(results: Path) -> str:
@@ -151,5 +155,5 @@ def large(results: Path) -> str:
     return "\n".join(lines) + "\n\n" + mismatch_text(df) + (
         f"Targets for `{HEADLINE}` at TP={ranks_of(df)}: within {LARGE_FLOOR_TARGET:.0f}x of the TP floor at 10 "
         f"tokens: {verdict(floor_ratio <= LARGE_FLOOR_TARGET, df)} ({floor_ratio:.2f}x); at least "
-        f"x{LARGE_PEER_TARGET:.2f} ahead of `{PEER}`: {peer_lead_text(df)}. {allreduce_text(run)} Run status: "
+        f"x{LARGE_PEER_TARGET:.2f} ahead of `{PEER}`: {peer_lead_text(run, df)}. {allreduce_text(run)} Run status: "
         f"{run['status']}{interrupted_text(run, df)}.")

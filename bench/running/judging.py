@@ -39,13 +39,13 @@ def judge_request(target: Target, refs: References, key: str, ids: list[int], se
         if logits is None:  # the logits stay in the server: the baseline's token is the reference
             return timed, PromptVerdict(judged=True, agreed=True)
         # the baseline is its own reference: a second forward must reproduce the first
-        return timed, of(compare(target.logits(ids), timed.token, logits, timed.token, dtype, sampled, layers))
+        return timed, of(compare(target.logits(ids), timed.token, logits, timed.token, dtype, sampled, layers=layers))
     reference = refs.get(key)
     if reference is None:
         return timed, PromptVerdict(judged=False, note="no baseline reference: correctness not checked")
     if logits is not None and reference.logits is not None:
         return timed, of(compare(logits, timed.token, reference.logits, reference.token, dtype, sampled,
-                                    layers))
+                                    layers=layers))
     if not tokens_comparable:
         return timed, PromptVerdict(judged=False, note="sampled tokens are not compared (the server's RNG is "
                                                        "its own)")

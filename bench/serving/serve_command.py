@@ -35,7 +35,7 @@ def job_from_file(path: str) -> Job:
     """A job record written by the ipc target (trusted: validated by the process that wrote it)."""
     try:
         return Job.from_dict(json.loads(Path(path).read_text()))
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, TypeError) as exc:  # TypeError: a field missing or unknown
         raise ConfigError(f"--job: cannot read a job record from {path} ({exc})") from None
 
 

@@ -267,7 +267,7 @@ def test_the_job_record_round_trips_through_json(tmp_path):
 
 def test_the_sweep_judges_by_the_models_depth(judged_run, monkeypatch):
     """A difference of twice the unscaled limit fails a model of the calibrated depth and passes one three
-    times as deep: the sweep passes the job's layer count to every judgement."""
+    times as deep, on the judged prompts and the unseen-length probe, whose difference is kept."""
     from bench.measuring.correctness import CALIBRATED_LAYERS, tolerance
 
     class Rounded(Baseline):
@@ -284,8 +284,12 @@ def test_the_sweep_judges_by_the_models_depth(judged_run, monkeypatch):
     assert job.model.layers == 2  # the tiny preset's
     for layers, agreed in ((CALIBRATED_LAYERS, 0), (3 * CALIBRATED_LAYERS, PROMPTS)):
         deep = dataclasses.replace(job, model=dataclasses.replace(job.model, layers=layers))
-        for p in points_of(deep).values():
+        events = []
+        sweep(deep, events.append)
+        for p in (e for e in events if e["event"] == "point"):
             assert p["prompts_agreed"] == agreed, p["note"]
+        unseen = next(e for e in events if "unseen_len" in e)  # the unseen-length probe, judged by the same rule
+        assert unseen["unseen_matches_baseline"] is bool(agreed) and unseen["unseen_max_abs_logit_diff"] > 0
 
 
 def test_every_judgement_of_a_run_gets_the_models_layer_count(judged_run, monkeypatch, tmp_path):

@@ -70,6 +70,7 @@ class StrategyRecord:
     unseen_ttft_ms: float | None = None
     unseen_matches_baseline: bool | None = None
     unseen_near_tie: bool | None = None
+    unseen_max_abs_logit_diff: float | None = None  # None where logits were not compared (ipc, no reference)
     unseen_note: str | None = None
     # measure.restart: the same strategy started again with the compile cache its first process left;
     # restart_status "running" until its worker ends, then "ok" or "error"

@@ -149,7 +149,8 @@ def probe_unseen(job: Job, target: Target, refs: References) -> dict:
 
 def unseen_verdict(verdict: PromptVerdict) -> dict:
     fields = {"unseen_matches_baseline": verdict.agreed if verdict.judged else None,
-              "unseen_near_tie": verdict.near_tie if verdict.judged else None}
+              "unseen_near_tie": verdict.near_tie if verdict.judged else None,
+              "unseen_max_abs_logit_diff": verdict.max_abs_logit_diff}
     if verdict.note:
         fields["unseen_note"] = verdict.note
     return fields

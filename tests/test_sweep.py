@@ -11,6 +11,7 @@ import torch
 from bench.config.schema import parse_config
 from bench.running.job import Job, build_job
 from bench.running.judging import judge_request
+from bench.running.judging_rule import JudgingRule
 from bench.measuring.logits import last_logits
 from bench.running.references import References, timed_key, unseen_key
 from bench.running.targets import Target, Timed
@@ -21,6 +22,7 @@ from strategies.registry import REGISTRY
 from tests.conftest import tiny_raw
 
 PROMPTS = 8  # the default prompts.per_length
+GREEDY, SAMPLED = JudgingRule(torch.float16, 1, False, 0), JudgingRule(torch.float16, 1, True, 0)
 WARMUP, REPEATS = 1, 5  # tiny_raw's measure
 
 
@@ -235,26 +237,26 @@ def test_the_unseen_probe_uses_the_near_tie_rule_and_references_round_trip(tmp_p
     reference[7], reference[9] = 5.2421875, 5.234375  # one fp16 step apart, as measured at 7B
     key = unseen_key(30)
     writer = References(tmp_path, writing=True)
-    _, own = judge_request(Scripted(reference), writer, key, [1], 0, torch.float16, True, False, 1)
+    _, own = judge_request(Scripted(reference), writer, key, [1], GREEDY, True)
     writer.save()
     assert own.agreed
     refs = References(tmp_path, writing=False)  # read back from reference.pt
     flipped = reference.clone()
     flipped[9] = 5.25  # the strategy's rounding puts the runner-up first
-    _, near = judge_request(Scripted(flipped), refs, key, [1], 0, torch.float16, True, False, 1)
+    _, near = judge_request(Scripted(flipped), refs, key, [1], GREEDY, True)
     assert near.agreed and near.near_tie
-    _, sampled = judge_request(Scripted(flipped), refs, key, [1], 0, torch.float16, True, True, 1)
+    _, sampled = judge_request(Scripted(flipped), refs, key, [1], SAMPLED, True)
     assert not sampled.agreed  # temperature: the same token or nothing
     wrong = reference.clone()
     wrong[3] = 9.0
-    assert not judge_request(Scripted(wrong), refs, key, [1], 0, torch.float16, True, False, 1)[1].agreed
+    assert not judge_request(Scripted(wrong), refs, key, [1], GREEDY, True)[1].agreed
 
     class TokensOnly(Scripted):
         def logits(self, input_ids):
             return None
 
-    assert judge_request(TokensOnly(reference, 7), refs, key, [1], 0, torch.float16, True, False, 1)[1].agreed
-    assert not judge_request(TokensOnly(reference, 9), refs, key, [1], 0, torch.float16, True, False, 1)[1].agreed
+    assert judge_request(TokensOnly(reference, 7), refs, key, [1], GREEDY, True)[1].agreed
+    assert not judge_request(TokensOnly(reference, 9), refs, key, [1], GREEDY, True)[1].agreed
 
 
 def test_the_job_record_round_trips_through_json(tmp_path):

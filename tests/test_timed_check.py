@@ -6,12 +6,14 @@ from __future__ import annotations
 import torch
 
 from bench.running.judging import PromptVerdict, tally
+from bench.running.judging_rule import JudgingRule
 from bench.running.references import References, timed_key
 from bench.running.targets import Target, Timed
 from bench.running.timed_check import NAMED, TimedCheck, check_timed
 
 FIRST = 2  # the warm-up requests before the first timed one
 BASELINE_TOKENS = [7, 7, 7]
+GREEDY, SAMPLED = JudgingRule(torch.float16, 1, False, 0), JudgingRule(torch.float16, 1, True, 0)
 
 
 class Scripted(Target):
@@ -45,8 +47,7 @@ def two_tops(first: int, second: int, gap: float) -> torch.Tensor:
 
 def baseline_refs(folder) -> References:
     writer = References(folder, writing=True)
-    assert check_timed(Scripted({}), writer, 24, [[0], [1], [2]], BASELINE_TOKENS, FIRST, torch.float16,
-                       False, 1).checked is None  # the baseline keeps its tokens instead
+    assert check_timed(Scripted({}), writer, 24, [[0], [1], [2]], BASELINE_TOKENS, FIRST, GREEDY).checked is None  # the baseline keeps its tokens instead
     writer.save()
     return References(folder, writing=False)
 
@@ -54,7 +55,7 @@ def baseline_refs(folder) -> References:
 def test_a_near_tie_is_accepted_and_noted_only_within_tolerance_on_the_strategys_top_two(tmp_path):
     refs = baseline_refs(tmp_path)
     target = Scripted({0: two_tops(7, 9, 0.01), 1: two_tops(9, 7, 0.0078), 2: two_tops(9, 7, 0.5)})
-    check = check_timed(target, refs, 24, [[0], [1], [2]], [7, 9, 9], FIRST, torch.float16, False, 1)
+    check = check_timed(target, refs, 24, [[0], [1], [2]], [7, 9, 9], FIRST, GREEDY)
     assert (check.checked, check.near_ties, check.mismatches) == (3, 1, 1)
     assert any(n.startswith("timed request 3: near tie: token 9 != baseline's 7") for n in check.notes)
     assert any(n.startswith("timed request 4: token 9 != baseline's 7") for n in check.notes)
@@ -65,25 +66,25 @@ def test_a_token_the_strategys_own_logits_do_not_rank_first_is_a_mismatch(tmp_pa
     # where the token lies within the tolerance of the top
     refs = baseline_refs(tmp_path)
     target = Scripted({k: two_tops(7, 9, 0.01) for k in range(3)})
-    check = check_timed(target, refs, 24, [[0], [1], [2]], [9, 9, 9], FIRST, torch.float16, False, 1)
+    check = check_timed(target, refs, 24, [[0], [1], [2]], [9, 9, 9], FIRST, GREEDY)
     assert (check.near_ties, check.mismatches) == (0, 3)
 
 
 def test_a_tie_that_leaves_out_the_baselines_token_is_a_mismatch(tmp_path):
     refs = baseline_refs(tmp_path)
     target = Scripted({0: two_tops(9, 3, 0.001), 1: two_tops(9, 3, 0.001), 2: two_tops(9, 3, 0.001)})
-    check = check_timed(target, refs, 24, [[0], [1], [2]], [9, 9, 9], FIRST, torch.float16, False, 1)
+    check = check_timed(target, refs, 24, [[0], [1], [2]], [9, 9, 9], FIRST, GREEDY)
     assert (check.near_ties, check.mismatches) == (0, 3)
 
 
 def test_sampled_tokens_must_be_equal_and_unseeded_ones_are_not_compared(tmp_path):
     refs = baseline_refs(tmp_path)
     target = Scripted({k: two_tops(9, 7, 0.001) for k in range(3)})
-    check = check_timed(target, refs, 24, [[0], [1], [2]], [7, 9, 7], FIRST, torch.float16, True, 1)
+    check = check_timed(target, refs, 24, [[0], [1], [2]], [7, 9, 7], FIRST, SAMPLED)
     assert (check.checked, check.near_ties, check.mismatches) == (3, 0, 1)
     assert "sampled under the same seed" in check.notes[0]
     unseeded = check_timed(Scripted({}, seeded=False), refs, 24, [[0], [1], [2]], [9, 9, 9], FIRST,
-                           torch.float16, True, 1)
+                           SAMPLED)
     assert (unseeded.checked, unseeded.mismatches) == (0, 0)
 
 
@@ -96,7 +97,7 @@ def test_without_logits_every_difference_is_a_mismatch_that_says_why(tmp_path):
         def logits(self, input_ids):
             return None
 
-    check = check_timed(TokensOnly({}), refs, 24, [[0], [1], [2]], [9, 7, 7], FIRST, torch.float16, False, 1)
+    check = check_timed(TokensOnly({}), refs, 24, [[0], [1], [2]], [9, 7, 7], FIRST, GREEDY)
     assert (check.checked, check.near_ties, check.mismatches) == (3, 0, 1)
     assert "logits are not available over ipc" in check.notes[0]
 
@@ -105,14 +106,14 @@ def test_requests_are_matched_by_index_and_mismatches_named_then_counted(tmp_pat
     refs = baseline_refs(tmp_path)
     wrong = Scripted({k: two_tops(9, 3, 1.0) for k in range(6)})
     # warm-up of 3: requests 3..8, of which 3 and 4 have the baseline's tokens (its requests were 2..4)
-    check = check_timed(wrong, refs, 24, [[k] for k in range(6)], [9] * 6, 3, torch.float16, False, 1)
+    check = check_timed(wrong, refs, 24, [[k] for k in range(6)], [9] * 6, 3, GREEDY)
     assert (check.checked, check.mismatches) == (2, 2)
     (tmp_path / "many").mkdir()
     many = References(tmp_path / "many", writing=True)
-    check_timed(wrong, many, 24, [[k] for k in range(6)], [7] * 6, 0, torch.float16, False, 1)
+    check_timed(wrong, many, 24, [[k] for k in range(6)], [7] * 6, 0, GREEDY)
     many.save()
     flagged = check_timed(wrong, References(tmp_path / "many", writing=False), 24, [[k] for k in range(6)],
-                          [9] * 6, 0, torch.float16, False, 1)
+                          [9] * 6, 0, GREEDY)
     assert flagged.mismatches == 6 and len(flagged.notes) == NAMED + 1
     assert flagged.notes[-1] == f"{6 - NAMED} more timed requests with a token other than the baseline's"
     assert refs.get_tokens(timed_key(24)) == {2: 7, 3: 7, 4: 7}  # read back from reference.pt

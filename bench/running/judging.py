@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import torch
-
 from bench.measuring.correctness import compare
+from bench.running.judging_rule import JudgingRule
 from bench.running.references import References
 from bench.running.targets import Target, Timed
 from bench.running.timed_check import TimedCheck
@@ -25,13 +24,11 @@ class PromptVerdict:
     note: str = ""
 
 
-def judge_request(target: Target, refs: References, key: str, ids: list[int], seed: int, dtype: torch.dtype,
-                  tokens_comparable: bool, sampled: bool, layers: int) -> tuple[Timed, PromptVerdict]:
-    """Ask the target for ids' first token (seeded), and judge it against the reference under `key`.
-    layers: the model's decoder layers (the tolerance grows with depth);
-    tokens_comparable: False where the target samples with an RNG the sweep cannot seed;
-    sampled: temperature sampling, where only the same token counts (no near tie)."""
-    target.reseed(seed)
+def judge_request(target: Target, refs: References, key: str, ids: list[int], rule: JudgingRule,
+                  tokens_comparable: bool) -> tuple[Timed, PromptVerdict]:
+    """Ask the target for ids' first token (seeded), and judge it against the reference under `key`
+    by the run's rule. tokens_comparable: False where the target samples with an RNG the sweep cannot seed."""
+    target.reseed(rule.seed)
     timed = target.first_token(ids)
     logits = target.logits(ids)  # untimed
     if refs.writing:
@@ -39,13 +36,14 @@ def judge_request(target: Target, refs: References, key: str, ids: list[int], se
         if logits is None:  # the logits stay in the server: the baseline's token is the reference
             return timed, PromptVerdict(judged=True, agreed=True)
         # the baseline is its own reference: a second forward must reproduce the first
-        return timed, of(compare(target.logits(ids), timed.token, logits, timed.token, dtype, sampled, layers=layers))
+        return timed, of(compare(target.logits(ids), timed.token, logits, timed.token, rule.dtype, rule.sampled,
+                                 layers=rule.layers))
     reference = refs.get(key)
     if reference is None:
         return timed, PromptVerdict(judged=False, note="no baseline reference: correctness not checked")
     if logits is not None and reference.logits is not None:
-        return timed, of(compare(logits, timed.token, reference.logits, reference.token, dtype, sampled,
-                                    layers=layers))
+        return timed, of(compare(logits, timed.token, reference.logits, reference.token, rule.dtype,
+                                    rule.sampled, layers=rule.layers))
     if not tokens_comparable:
         return timed, PromptVerdict(judged=False, note="sampled tokens are not compared (the server's RNG is "
                                                        "its own)")

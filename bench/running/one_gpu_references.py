@@ -13,9 +13,9 @@ import gc
 
 import torch
 
-from bench.models.dtypes import TORCH_DTYPES
 from bench.running.job import Job
 from bench.running.judging import judge_request
+from bench.running.judging_rule import rule_of
 from bench.running.references import References, prompt_key, timed_key, unseen_key
 from bench.running.sweep import request_pool
 from bench.running.targets import InProcessTarget
@@ -24,26 +24,23 @@ from bench.running.targets import InProcessTarget
 def write_one_gpu_references(job: Job) -> None:
     """Every prompt's token and logits from the one-device baseline, saved as the run's reference.pt."""
     cfg = job.config
-    seed, dtype = cfg.sampling.seed, TORCH_DTYPES[cfg.model.dtype]
+    rule = rule_of(job)
     refs = References(job.run_folder, writing=True)
     target = InProcessTarget(job)  # the baseline's job: the whole model on job.device
     try:
         target.start()
-        sampled = cfg.sampling.mode == "temperature"
         warmup, count = cfg.measure.warmup, cfg.measure.warmup + cfg.measure.repeats
         for n, prompts in job.prompts.items():
             prompts = [list(ids) for ids in prompts]
             for k, ids in enumerate(prompts):
-                judge_request(target, refs, prompt_key(n, k), ids, seed, dtype, True, sampled,
-                              job.model.layers)
+                judge_request(target, refs, prompt_key(n, k), ids, rule, True)
             _, pool = request_pool(job, n, prompts)
             tokens = []
             for i in range(warmup, count):  # the timed requests' tokens, which every TP strategy must return
-                target.reseed(seed)
+                target.reseed(rule.seed)
                 tokens.append(target.first_token(pool[i % len(pool)]).token)
             refs.put_tokens(timed_key(n), warmup, tokens)
-        judge_request(target, refs, unseen_key(job.unseen_len), list(job.unseen_prompt), seed, dtype, True, sampled,
-                      job.model.layers)
+        judge_request(target, refs, unseen_key(job.unseen_len), list(job.unseen_prompt), rule, True)
         refs.save()
     finally:
         target.close()

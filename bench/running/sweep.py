@@ -14,11 +14,11 @@ import traceback
 from typing import Callable
 
 from bench.measuring.clocks import timed_loop
-from bench.models.dtypes import TORCH_DTYPES
 from bench.models.prompts import request_prompts
 from bench.reporting.records import PointRecord
 from bench.running.job import Job
 from bench.running.judging import PromptVerdict, judge_request, tally
+from bench.running.judging_rule import rule_of
 from bench.running.loading import error_text
 from bench.running.references import References, prompt_key, unseen_key
 from bench.running.targets import Started, Target
@@ -51,8 +51,7 @@ def run_restart(job: Job, target: Target, emit: Emit) -> None:
     refs = References(job.run_folder, writing=False)
     started = target.start()
     emit({"event": "restart_ready", "time": time.time()})
-    cfg = job.config
-    dtype, comparable = TORCH_DTYPES[cfg.model.dtype], tokens_comparable(job, target)
+    cfg, rule, comparable = job.config, rule_of(job), tokens_comparable(job, target)
     judged = agreed = 0
     notes = []
     emit({"event": "phase", "text": "judging every prompt again"})
@@ -62,8 +61,7 @@ def run_restart(job: Job, target: Target, emit: Emit) -> None:
             judged += len(job.prompts[n])
             continue
         for k, ids in enumerate(job.prompts[n]):
-            _, verdict = judge_request(target, refs, prompt_key(n, k), list(ids), cfg.sampling.seed, dtype,
-                                       comparable, sampled(job), job.model.layers)
+            _, verdict = judge_request(target, refs, prompt_key(n, k), list(ids), rule, comparable)
             judged, agreed = judged + verdict.judged, agreed + (verdict.judged and verdict.agreed)
             if verdict.judged and not verdict.agreed:
                 notes.append(f"length {n}, prompt {k}: {verdict.note}")
@@ -73,11 +71,6 @@ def run_restart(job: Job, target: Target, emit: Emit) -> None:
 
 def tokens_comparable(job: Job, target: Target) -> bool:
     return target.seeded or job.config.sampling.mode == "greedy"
-
-
-def sampled(job: Job) -> bool:
-    """Temperature sampling: a token must equal the baseline's under the same seed (no near tie)."""
-    return job.config.sampling.mode == "temperature"
 
 
 def request_pool(job: Job, n: int, prompts: list[list[int]]) -> tuple[list[list[int]], list[list[int]]]:
@@ -95,23 +88,22 @@ def measure_length(job: Job, target: Target, refs: References, started: Started,
         return PointRecord(status="error", note=f"prepare failed: {prepared}", **base)
     base["jit_compile_ms"], base["graph_capture_ms"] = prepared
     cfg, prompts = job.config, [list(p) for p in job.prompts[n]]
-    seed, dtype, comparable = cfg.sampling.seed, TORCH_DTYPES[cfg.model.dtype], tokens_comparable(job, target)
+    rule, comparable = rule_of(job), tokens_comparable(job, target)
     warmup, count = cfg.measure.warmup, cfg.measure.warmup + cfg.measure.repeats
     own, pool = request_pool(job, n, prompts)  # before any timing
     try:
         target.begin_point()
-        judged = [judge_request(target, refs, prompt_key(n, k), ids, seed, dtype, comparable, sampled(job),
-                                job.model.layers)
+        judged = [judge_request(target, refs, prompt_key(n, k), ids, rule, comparable)
                   for k, ids in enumerate(prompts)]  # prompt 0's request is the cold one
 
         def request(i: int):
-            target.reseed(seed)
+            target.reseed(rule.seed)
             return target.first_token(pool[i % len(pool)])
 
         timed = timed_loop(request, warmup, cfg.measure.repeats)
         memory = target.end_point()
         checked = check_timed(target, refs, n, [pool[i % len(pool)] for i in range(warmup, count)],
-                              [t.token for t in timed], warmup, dtype, sampled(job), job.model.layers)
+                              [t.token for t in timed], warmup, rule)
     except Exception as exc:
         traceback.print_exc()
         target.recover()
@@ -133,12 +125,10 @@ def measure_length(job: Job, target: Target, refs: References, started: Started,
 def probe_unseen(job: Job, target: Target, refs: References) -> dict:
     """TTFT of a first request at a length nobody prepared (what a new prompt length costs), judged
     by the sweep's rule. Returns StrategyRecord fields."""
-    cfg = job.config
     record: dict = {"unseen_len": job.unseen_len}
     try:
         timed, verdict = judge_request(target, refs, unseen_key(job.unseen_len), list(job.unseen_prompt),
-                                       cfg.sampling.seed, TORCH_DTYPES[cfg.model.dtype], tokens_comparable(job, target),
-                                       sampled(job), job.model.layers)
+                                       rule_of(job), tokens_comparable(job, target))
     except Exception as exc:
         traceback.print_exc()
         target.recover()

@@ -13,9 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import torch
-
 from bench.measuring.correctness import near_top, tolerance
+from bench.running.judging_rule import JudgingRule
 from bench.running.references import References, timed_key
 from bench.running.targets import Target
 
@@ -32,38 +31,37 @@ class TimedCheck:
 
 
 def check_timed(target: Target, refs: References, prompt_len: int, prompts: list[list[int]], tokens: list[int],
-                first_index: int, dtype: torch.dtype, sampled: bool, layers: int) -> TimedCheck:
+                first_index: int, rule: JudgingRule) -> TimedCheck:
     """prompts[j] and tokens[j]: the j-th timed request's prompt and token (request first_index + j,
-    counting the warm-up); layers: the model's decoder layers (the tolerance grows with depth). The
-    baseline keeps its tokens as the references instead."""
+    counting the warm-up), judged by the run's rule. The baseline keeps its tokens as the references
+    instead."""
     key = timed_key(prompt_len)
     if refs.writing:
         refs.put_tokens(key, first_index, tokens)
         return TimedCheck(None, 0, 0, ())
     expected = refs.get_tokens(key)
-    if expected is None or (sampled and not target.seeded):
+    if expected is None or (rule.sampled and not target.seeded):
         return TimedCheck(0, 0, 0, ())  # no baseline, or an RNG of its own: the judged prompts' notes say so
     compared = [(j, expected[first_index + j]) for j in range(len(tokens)) if first_index + j in expected]
     ties, mismatches = [], []
     for j, reference in compared:
         if tokens[j] != reference:
-            tie, text = recheck(target, prompts[j], tokens[j], reference, dtype, sampled, layers)
+            tie, text = recheck(target, prompts[j], tokens[j], reference, rule)
             (ties if tie else mismatches).append(f"timed request {first_index + j}: {text}")
     notes = named(mismatches, "timed requests with a token other than the baseline's")
     notes += named(ties, "timed requests accepted as near ties")
     return TimedCheck(len(compared), len(ties), len(mismatches), tuple(notes))
 
 
-def recheck(target: Target, ids: list[int], token: int, expected: int, dtype: torch.dtype,
-            sampled: bool, layers: int) -> tuple[bool, str]:
+def recheck(target: Target, ids: list[int], token: int, expected: int, rule: JudgingRule) -> tuple[bool, str]:
     """(a near tie?, what to say) for a request whose token is not the baseline's `expected`."""
     differs = f"token {token} != baseline's {expected}"
-    if sampled:
+    if rule.sampled:
         return False, f"{differs} (sampled under the same seed)"
     logits = target.logits(ids)  # [V] fp32 on the host, or None
     if logits is None:
         return False, f"{differs} (logits are not available over {target.transport}: a near tie cannot be told)"
-    tol = tolerance(dtype, logits, layers)
+    tol = tolerance(rule.dtype, logits, rule.layers)
     below = {t: float(logits.max() - logits[t]) for t in (token, expected)}
     # its own argmax on that prompt (no slack: a token served by another path would differ), with the
     # baseline's token within tol of it; NaN logits fail the comparison

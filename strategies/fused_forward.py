@@ -54,9 +54,10 @@ def rewrap(view: torch.Tensor, like: torch.Tensor) -> torch.nn.Parameter:
     return torch.nn.Parameter(view, requires_grad=False)
 
 
-def fuse_linears(linears: list[torch.nn.Linear]) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """One weight (and bias, if any linear has one) holding the linears' (local) rows stacked;
-    each linear's weight and bias become views of their slice, so both paths share memory."""
+def fuse_linears(linears: list[torch.nn.Linear]) -> tuple[torch.Tensor, torch.Tensor | None, list[int]]:
+    """One weight (and bias, if any linear has one) holding the linears' (local) rows stacked, and each
+    linear's row count (this rank's, when split); each linear's weight and bias become views of their
+    slice, so both paths share memory."""
     weights = [local(linear.weight, shard_dim=0).detach() for linear in linears]  # split by output rows
     weight = torch.cat(weights, dim=0)
     has_bias = any(linear.bias is not None for linear in linears)
@@ -70,7 +71,7 @@ def fuse_linears(linears: list[torch.nn.Linear]) -> tuple[torch.Tensor, torch.Te
         if linear.bias is not None:
             linear.bias = rewrap(bias[start:end], linear.bias)
         start = end
-    return weight, bias
+    return weight, bias, [rows.shape[0] for rows in weights]
 
 
 class RowSplitLinear(torch.nn.Module):
@@ -119,11 +120,8 @@ class FusedLayer(torch.nn.Module):
         self.window = window
         self.residual_multiplier = getattr(layer, "residual_multiplier", 1.0)  # Granite; 1 elsewhere
         # this rank's rows (all of them when not split): its heads of q, k and v, its slice of gate/up
-        self.split = [local(linear.weight, shard_dim=0).shape[0]
-                      for linear in (attn.q_proj, attn.k_proj, attn.v_proj)]
-        self.intermediate = local(mlp.gate_proj.weight, shard_dim=0).shape[0]
-        qkv_weight, qkv_bias = fuse_linears([attn.q_proj, attn.k_proj, attn.v_proj])
-        gate_up_weight, gate_up_bias = fuse_linears([mlp.gate_proj, mlp.up_proj])
+        qkv_weight, qkv_bias, self.split = fuse_linears([attn.q_proj, attn.k_proj, attn.v_proj])
+        gate_up_weight, gate_up_bias, (self.intermediate, _) = fuse_linears([mlp.gate_proj, mlp.up_proj])
         for name, tensor in [("qkv_weight", qkv_weight), ("qkv_bias", qkv_bias),
                              ("gate_up_weight", gate_up_weight), ("gate_up_bias", gate_up_bias)]:
             self.register_buffer(name, tensor, persistent=False)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from bench.reporting.readme_tp import interrupted_text, mismatch_text, peer_lead_text, verdict
+from bench.reporting.readme_tp import (LARGE_PEER_TARGET, interrupted_text, mismatch_text, peer_lead_text,
+                                       slowest_ready_text, verdict)
 
 COLUMNS = ["strategy", "prompt_len", "status", "matches_baseline", "timed_mismatches", "timed_checked",
            "prompts_judged", "near_ties", "max_abs_logit_diff", "note"]
@@ -47,17 +48,23 @@ def test_the_peer_lead_counts_only_where_the_peer_was_measured_at_every_length()
     complete, stopped = {"status": "complete"}, {"status": "interrupted"}
     both = timed([("jit+cuda", 10, 10.0), ("jit+cuda", 100, 20.0), ("torch-compile", 10, 12.0),
                   ("torch-compile", 100, 23.0)])
-    assert peer_lead_text(complete, both) == "met (x1.15 at the least)"
+    assert peer_lead_text(complete, both, LARGE_PEER_TARGET) == "met (x1.15 at the least)"
     slower = timed([("jit+cuda", 10, 10.0), ("torch-compile", 10, 10.5)])
-    assert peer_lead_text(complete, slower).startswith("missed (x1.05")
+    assert peer_lead_text(complete, slower, LARGE_PEER_TARGET).startswith("missed (x1.05")
     part = timed([("jit+cuda", 10, 10.0), ("jit+cuda", 100, 20.0), ("torch-compile", 10, 12.0)])
-    assert peer_lead_text(stopped, part) == "not met: measured at 1 of 2 lengths (x1.20 at the least there)"
+    assert (peer_lead_text(stopped, part, LARGE_PEER_TARGET)
+            == "not met: measured at 1 of 2 lengths (x1.20 at the least there)")
+    assert peer_lead_text(stopped, part, None) == ("its median TTFT over `jit+cuda`'s x1.20-x1.20 at the 1 of 2 "
+                                                 "lengths it was measured at (above 1: behind)")
+    assert peer_lead_text(complete, both, None) == ("its median TTFT over `jit+cuda`'s x1.15-x1.20 at every length "
+                                                 "(above 1: behind)")
     never = timed([("jit+cuda", 10, 10.0)])
-    assert peer_lead_text(stopped, never).startswith("not measured: the run stopped before it")
-    assert peer_lead_text(complete, never) == "not measured: it is not among the run's strategies"
+    assert peer_lead_text(stopped, never, LARGE_PEER_TARGET).startswith("not measured: the run stopped before it")
+    assert peer_lead_text(complete, never, LARGE_PEER_TARGET) == "not measured: it is not among the run's strategies"
     failed = pd.concat([never, pd.DataFrame([{"strategy": "torch-compile", "prompt_len": 10, "status": "error",
                                               "note": "CUDA out of memory"}])])
-    assert peer_lead_text(complete, failed) == "not measured: none of its points was measured (CUDA out of memory)"
+    assert (peer_lead_text(complete, failed, LARGE_PEER_TARGET)
+            == "not measured: none of its points was measured (CUDA out of memory)")
 
 
 def test_an_interrupted_run_names_only_the_strategies_it_measured():
@@ -67,3 +74,12 @@ def test_an_interrupted_run_names_only_the_strategies_it_measured():
                                                                      "torch-compile": {}}}, df)
     assert "`baseline`, `jit+cuda`)" in text and "jit-only" not in text and "torch-compile" not in text
     assert interrupted_text({"status": "complete", "strategies": {}}, df) == ""
+
+
+def test_the_slowest_strategy_to_get_ready_is_held_against_one_device_command():
+    run = {"strategies": {"jit+cuda": {"ready_s": 39.3}, "torch-compile": {"ready_s": 400.5},
+                          "jit-only": {"ready_s": None}}}
+    assert slowest_ready_text(run).startswith("The slowest to get ready, `torch-compile`, took 400.5 s, within one")
+    run["strategies"]["jit-only"]["ready_s"] = 601.0
+    assert slowest_ready_text(run).startswith("The slowest to get ready, `jit-only`, took 601.0 s, beyond one")
+    assert slowest_ready_text({"strategies": {"baseline": {}}}) == "No strategy got ready."

@@ -16,7 +16,7 @@ import pandas as pd
 
 from bench.config.names import BASELINE
 from bench.reporting.compare import compare_markdown, compare_runs, load_run_samples
-from bench.reporting.readme_tp import HEADLINE, PEER, correct, large, scaling
+from bench.reporting.readme_tp import HEADLINE, PEER, correct, large, scaling, wider
 from bench.reporting.report import load_summary
 
 ORDER = (HEADLINE, PEER, "cuda-graph", "jit-only", "hf-generate", BASELINE)  # fastest first, as measured
@@ -219,6 +219,7 @@ def sections(results: Path) -> dict[str, str]:
     out["compare"] = comparison(results)
     out["families"] = family_table(results, FAMILIES)
     out["tensor-parallel-7b"] = scaling(results)
+    out["tensor-parallel-7b-tp4"] = wider(results)
     out["tensor-parallel-70b"] = large(results)
     return out
 

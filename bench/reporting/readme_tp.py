@@ -8,18 +8,20 @@ from pathlib import Path
 import pandas as pd
 
 from bench.config.names import BASELINE
-from bench.reporting.compare import compare_runs, load_run_samples
+from bench.reporting.compare import compare_runs, differences, load_run_samples
 from bench.reporting.report import load_summary
 
 HEADLINE = "jit+cuda"  # the hybrid: the strategy the tables lead with (readme_tables uses these two too)
 PEER = "torch-compile"  # the peer it is measured against
 ONE_GPU = "h100-llama2-7b"  # TP=1: the same model, seed and weights on one GPU of the same machine, same call
 SCALED = "h100x2-llama2-7b-tp2"  # the same 7B shape split over 2 GPUs
+WIDER = "h100x4-llama2-7b-tp4"  # the same 7B shape split over 4 GPUs, in a later call
 LARGE = "h100x4-llama2-70b-tp4"  # a model no single GPU holds, split over 4
 SPEEDUP_TARGET = 1.2  # jit+cuda at TP=2 at least 1.2x faster than at TP=1 at every length
 AT_10_TARGET_MS = 4.6  # and at most 4.6 ms at 10 tokens
 LARGE_FLOOR_TARGET = 2.0  # 70B at TP=4: within 2x of its TP floor at 10 tokens
 LARGE_PEER_TARGET = 1.10  # and at least 1.10x ahead of the torch-compile peer at every length
+COMMAND_LIMIT_S = 600  # the device's 10-minute command: a strategy must get ready in one (--resume does the rest)
 ORDER = (HEADLINE, PEER, "cuda-graph", "jit-only", BASELINE)
 
 
@@ -37,6 +39,13 @@ def correct(df: pd.DataFrame, strategy: str) -> bool:
     """Every point of the strategy measured and matching the baseline: only then does a target count."""
     rows = df[df.strategy == strategy]
     return len(rows) > 0 and bool((rows.status == "ok").all() and (rows.matches_baseline == True).all())  # noqa: E712
+
+
+def cell(df: pd.DataFrame, strategy: str, n: int) -> str:
+    """A median TTFT cell, marked ✗ where the point fails the correctness check."""
+    ok = df[(df.strategy == strategy) & (df.prompt_len == n) & (df.status == "ok")]
+    mark = "" if ok.empty or ok.matches_baseline.iloc[0] == True else " ✗"  # noqa: E712
+    return f"{at(df, strategy, n):.2f}{mark}"
 
 
 def verdict(reached: bool, df: pd.DataFrame) -> str:
@@ -82,6 +91,54 @@ def scaling(results: Path) -> str:
         f"{allreduce_text(run)} Run status: {run['status']}{interrupted_text(run, df)}.")
 
 
+def wider(results: Path) -> str:
+    """The same shape over 4 GPUs: jit+cuda at TP=1, TP=2 and TP=4, TP=4's ratio of medians over TP=1 with its
+    interval, the TP=4 floor and efficiency, every other strategy and per-GPU memory at TP=4; then its lead
+    over the peer, its ready time, what differs from the TP=1 run (another call) and the run's status."""
+    four, one = load_run_samples(results / WIDER), load_run_samples(results / ONE_GPU)
+    ratios = compare_runs([four, one])
+    head = ratios[ratios.strategy == HEADLINE].set_index("prompt_len").sort_index()  # ratio = TP=1 / TP=4
+    run, df = load_summary(results / WIDER)
+    two = load_summary(results / SCALED)[1]
+    ranks = ranks_of(df)
+    others = [s for s in ORDER if s != HEADLINE and s in set(df.strategy)]
+    lines = [f"| Prompt Length | {HEADLINE} TP=1 / TP={ranks_of(two)} / TP={ranks} | TP={ranks} over TP=1 (95% "
+             f"interval) | TP={ranks} floor | efficiency | " + " | ".join(f"{s} TP={ranks}" for s in others)
+             + f" | peak GB per GPU TP={ranks} |", "|" + "---|" * (6 + len(others))]
+    for n, r in head.iterrows():
+        cells = [str(n), f"{r.p50_run_ms:.2f} / {at(two, HEADLINE, n):.2f} / **{cell(df, HEADLINE, n)}**",
+                 f"x{r.ratio:.2f} ({r.ci_low:.2f}-{r.ci_high:.2f})", f"{at(df, HEADLINE, n, 'floor_ms'):.2f}",
+                 f"{at(df, HEADLINE, n, 'efficiency'):.2f}"]
+        cells += [cell(df, s, n) for s in others]
+        cells.append(f"{at(df, HEADLINE, n, 'mem_peak_gb'):.1f}")
+        lines.append("| " + " | ".join(cells) + " |")
+    changed = [f"{key} {shown(key, values[1])} (TP=1: {shown(key, values[0])})"
+               for key, values in differences([one, four]) if not key.startswith("config.")]
+    return "\n".join(lines) + "\n\n" + mismatch_text(df) + (
+        f"`{PEER}` at TP={ranks} (no target set): {peer_lead_text(run, df, None)}. Ready "
+        f"(process start until the lengths are prepared): {ready_text(run, df, ranks)}. {allreduce_text(run)} "
+        f"Measured in another call than TP=1 and TP=2, on the same machine kind; the environment differs in "
+        f"{'; '.join(changed) if changed else 'nothing recorded'}. Run status: {run['status']}"
+        f"{interrupted_text(run, df)}.")
+
+
+def shown(key: str, value) -> str:
+    """An environment value as the README shows it: a commit by its first 7 hex digits, as git abbreviates it."""
+    return str(value)[:7] if key == "git_commit" else str(value)
+
+
+def slowest_ready_text(run: dict) -> str:
+    """Whether every strategy got ready (its lengths prepared) within one device command, so `--resume` can
+    carry the run over several: the slowest strategy's ready time against the limit."""
+    ready = {name: s["ready_s"] for name, s in run["strategies"].items() if s.get("ready_s") is not None}
+    if not ready:
+        return "No strategy got ready."
+    name = max(ready, key=ready.get)
+    fits = "within" if ready[name] <= COMMAND_LIMIT_S else "beyond"
+    return (f"The slowest to get ready, `{name}`, took {ready[name]:.1f} s, {fits} one {COMMAND_LIMIT_S // 60}-minute "
+            f"device command (`--resume` carries the run over several).")
+
+
 def allreduce_text(run: dict) -> str:
     """What one all-reduce of an [n, hidden] activation cost on the run's GPUs, and how it was timed."""
     ceilings = run["roofline"]["ceilings"]
@@ -119,9 +176,10 @@ def mismatch_text(df: pd.DataFrame) -> str:
     return " ".join(sentences) + ("\n\n" if sentences else "")
 
 
-def peer_lead_text(run: dict, df: pd.DataFrame) -> str:
-    """The headline's lead over the peer at every length: met only where the peer was measured at all of them;
-    a peer without a measured point says why (stopped before it, its points' error or skip note, not configured)."""
+def peer_lead_text(run: dict, df: pd.DataFrame, target: float | None) -> str:
+    """The headline's lead over the peer at every length, judged against target ('met' only where the peer was
+    measured at all of them), or only stated where no target is set; a peer without a measured point says why
+    (stopped before it, its points' error or skip note, not configured)."""
     lengths = sorted(df.prompt_len.unique())
     peer_lengths = [n for n in lengths if pd.notna(at(df, PEER, n))]
     if not peer_lengths:
@@ -130,11 +188,15 @@ def peer_lead_text(run: dict, df: pd.DataFrame) -> str:
                "the run stopped before it (its whole-model compile of the sharded HF forward takes minutes)"
                if run["status"] == "interrupted" else "it is not among the run's strategies")
         return f"not measured: {why}"
-    lead = min(at(df, PEER, n) / at(df, HEADLINE, n) for n in peer_lengths)
+    leads = [at(df, PEER, n) / at(df, HEADLINE, n) for n in peer_lengths]
+    if target is None:
+        where = ("every length" if len(peer_lengths) == len(lengths) else
+                 f"the {len(peer_lengths)} of {len(lengths)} lengths it was measured at")
+        return f"its median TTFT over `{HEADLINE}`'s x{min(leads):.2f}-x{max(leads):.2f} at {where} (above 1: behind)"
     if len(peer_lengths) < len(lengths):
-        return (f"not met: measured at {len(peer_lengths)} of {len(lengths)} lengths (x{lead:.2f} at the least "
+        return (f"not met: measured at {len(peer_lengths)} of {len(lengths)} lengths (x{min(leads):.2f} at the least "
                 f"there)")
-    return f"{verdict(lead >= LARGE_PEER_TARGET, df)} (x{lead:.2f} at the least)"
+    return f"{verdict(min(leads) >= target, df)} (x{min(leads):.2f} at the least)"
 
 
 def large(results: Path) -> str:
@@ -145,15 +207,13 @@ def large(results: Path) -> str:
     lines = ["| Prompt Length | TP floor | " + " | ".join(strategies) + " |", "|" + "---|" * (2 + len(strategies))]
     for n in lengths:
         cells = [str(n), f"{at(df, HEADLINE, n, 'floor_ms'):.2f}"]
-        for s in strategies:
-            ok = df[(df.strategy == s) & (df.prompt_len == n) & (df.status == "ok")]
-            mark = "" if ok.empty or ok.matches_baseline.iloc[0] == True else " ✗"  # noqa: E712
-            cells.append(f"{at(df, s, n):.2f}{mark}")
+        cells += [cell(df, s, n) for s in strategies]
         lines.append("| " + " | ".join(cells) + " |")
     head_10, floor_10 = at(df, HEADLINE, 10), at(df, HEADLINE, 10, "floor_ms")
     floor_ratio = head_10 / floor_10
     return "\n".join(lines) + "\n\n" + mismatch_text(df) + (
         f"Targets for `{HEADLINE}` at TP={ranks_of(df)}: within {LARGE_FLOOR_TARGET:.0f}x of the TP floor at 10 "
         f"tokens: {verdict(floor_ratio <= LARGE_FLOOR_TARGET, df)} ({floor_ratio:.2f}x); at least "
-        f"x{LARGE_PEER_TARGET:.2f} ahead of `{PEER}`: {peer_lead_text(run, df)}. {allreduce_text(run)} Run status: "
-        f"{run['status']}{interrupted_text(run, df)}.")
+        f"x{LARGE_PEER_TARGET:.2f} ahead of `{PEER}`: {peer_lead_text(run, df, LARGE_PEER_TARGET)}. Ready "
+        f"(process start until the lengths are prepared): {ready_text(run, df, ranks_of(df))}. "
+        f"{slowest_ready_text(run)} {allreduce_text(run)} Run status: {run['status']}{interrupted_text(run, df)}.")

@@ -62,11 +62,23 @@ def ready_text(run: dict, df: pd.DataFrame, ranks: int) -> str:
     return "-" if ready is None else f"{ready:.1f} s at TP={ranks} ({lengths} lengths)"
 
 
+def over_one_gpu(results: Path, folder: str) -> pd.DataFrame:
+    """The headline's ratio of medians TP=1 / TP=N per length with its bootstrap interval (p50_run_ms: TP=1,
+    p50_reference_ms: the TP run in folder)."""
+    ratios = compare_runs([load_run_samples(results / folder), load_run_samples(results / ONE_GPU)])
+    return ratios[ratios.strategy == HEADLINE].set_index("prompt_len").sort_index()
+
+
+def ratio_and_floor(df: pd.DataFrame, n: int, ratio: pd.Series) -> list[str]:
+    """The TP run's cells of one length after its times: the ratio over TP=1 with its interval, floor, efficiency."""
+    return [f"x{ratio.ratio:.2f} ({ratio.ci_low:.2f}-{ratio.ci_high:.2f})", f"{at(df, HEADLINE, n, 'floor_ms'):.2f}",
+            f"{at(df, HEADLINE, n, 'efficiency'):.2f}"]
+
+
 def scaling(results: Path) -> str:
     """Per length: jit+cuda at TP=1 and TP=N, their ratio of medians with its interval, the TP=N floor and
     efficiency, the other strategies at both sizes and per-GPU peak memory; then the targets."""
-    ratios = compare_runs([load_run_samples(results / SCALED), load_run_samples(results / ONE_GPU)])
-    head = ratios[ratios.strategy == HEADLINE].set_index("prompt_len").sort_index()  # ratio = TP=1 / TP=N
+    head = over_one_gpu(results, SCALED)
     run, df = load_summary(results / SCALED)
     one_run, one = load_summary(results / ONE_GPU)
     ranks = ranks_of(df)
@@ -75,9 +87,7 @@ def scaling(results: Path) -> str:
              f"| efficiency | " + " | ".join(f"{s} TP=1 / TP={ranks}" for s in others)
              + f" | peak GB per GPU TP=1 / TP={ranks} |", "|" + "---|" * (7 + len(others))]
     for n, r in head.iterrows():
-        cells = [str(n), f"{r.p50_run_ms:.2f}", f"**{r.p50_reference_ms:.2f}**",
-                 f"x{r.ratio:.2f} ({r.ci_low:.2f}-{r.ci_high:.2f})", f"{at(df, HEADLINE, n, 'floor_ms'):.2f}",
-                 f"{at(df, HEADLINE, n, 'efficiency'):.2f}"]
+        cells = [str(n), f"{r.p50_run_ms:.2f}", f"**{r.p50_reference_ms:.2f}**"] + ratio_and_floor(df, n, r)
         cells += [f"{at(one, s, n):.2f} / {at(df, s, n):.2f}" for s in others]
         cells.append(f"{at(one, HEADLINE, n, 'mem_peak_gb'):.1f} / {at(df, HEADLINE, n, 'mem_peak_gb'):.1f}")
         lines.append("| " + " | ".join(cells) + " |")
@@ -95,9 +105,7 @@ def wider(results: Path) -> str:
     """The same shape over 4 GPUs: jit+cuda at TP=1, TP=2 and TP=4, TP=4's ratio of medians over TP=1 with its
     interval, the TP=4 floor and efficiency, every other strategy and per-GPU memory at TP=4; then its lead
     over the peer, its ready time, what differs from the TP=1 run (another call) and the run's status."""
-    four, one = load_run_samples(results / WIDER), load_run_samples(results / ONE_GPU)
-    ratios = compare_runs([four, one])
-    head = ratios[ratios.strategy == HEADLINE].set_index("prompt_len").sort_index()  # ratio = TP=1 / TP=4
+    head = over_one_gpu(results, WIDER)
     run, df = load_summary(results / WIDER)
     two = load_summary(results / SCALED)[1]
     ranks = ranks_of(df)
@@ -106,14 +114,14 @@ def wider(results: Path) -> str:
              f"interval) | TP={ranks} floor | efficiency | " + " | ".join(f"{s} TP={ranks}" for s in others)
              + f" | peak GB per GPU TP={ranks} |", "|" + "---|" * (6 + len(others))]
     for n, r in head.iterrows():
-        cells = [str(n), f"{r.p50_run_ms:.2f} / {at(two, HEADLINE, n):.2f} / **{cell(df, HEADLINE, n)}**",
-                 f"x{r.ratio:.2f} ({r.ci_low:.2f}-{r.ci_high:.2f})", f"{at(df, HEADLINE, n, 'floor_ms'):.2f}",
-                 f"{at(df, HEADLINE, n, 'efficiency'):.2f}"]
+        cells = [str(n), f"{r.p50_run_ms:.2f} / {at(two, HEADLINE, n):.2f} / **{cell(df, HEADLINE, n)}**"]
+        cells += ratio_and_floor(df, n, r)
         cells += [cell(df, s, n) for s in others]
         cells.append(f"{at(df, HEADLINE, n, 'mem_peak_gb'):.1f}")
         lines.append("| " + " | ".join(cells) + " |")
     changed = [f"{key} {shown(key, values[1])} (TP=1: {shown(key, values[0])})"
-               for key, values in differences([one, four]) if not key.startswith("config.")]
+               for key, values in differences([load_run_samples(results / f) for f in (ONE_GPU, WIDER)])
+               if not key.startswith("config.")]
     return "\n".join(lines) + "\n\n" + mismatch_text(df) + (
         f"`{PEER}` at TP={ranks} (no target set): {peer_lead_text(run, df, None)}. Ready "
         f"(process start until the lengths are prepared): {ready_text(run, df, ranks)}. {allreduce_text(run)} "

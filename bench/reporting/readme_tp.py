@@ -42,23 +42,26 @@ def correct(df: pd.DataFrame, strategy: str) -> bool:
 
 
 def cell(df: pd.DataFrame, strategy: str, n: int) -> str:
-    """A median TTFT cell, marked ✗ where the point fails the correctness check."""
+    """A median TTFT cell, marked ✗ where the point fails the correctness check; '-' where it has no ok point."""
     ok = df[(df.strategy == strategy) & (df.prompt_len == n) & (df.status == "ok")]
-    mark = "" if ok.empty or ok.matches_baseline.iloc[0] == True else " ✗"  # noqa: E712
+    if ok.empty:
+        return "-"
+    mark = "" if ok.matches_baseline.iloc[0] == True else " ✗"  # noqa: E712
     return f"{at(df, strategy, n):.2f}{mark}"
 
 
 def verdict(reached: bool, df: pd.DataFrame) -> str:
     """'met' or 'missed', and never 'met' for a headline whose points fail the correctness check."""
     if not correct(df, HEADLINE):
-        return "not met: its points fail the correctness check (✗), so its times do not count"
+        return ("not met: not every one of its points was measured and agrees with the baseline, so its times do "
+                "not count")
     return "met" if reached else "missed"
 
 
-def ready_text(run: dict, df: pd.DataFrame, ranks: int) -> str:
-    """The headline's ready time at this TP size and how many lengths it prepared ('-' if it never got ready)."""
-    ready = run["strategies"].get(HEADLINE, {}).get("ready_s")
-    lengths = df[df.strategy == HEADLINE].prompt_len.nunique()
+def ready_text(run: dict, df: pd.DataFrame, ranks: int, strategy: str = HEADLINE) -> str:
+    """A strategy's ready time at this TP size and how many lengths it prepared ('-' if it never got ready)."""
+    ready = run["strategies"].get(strategy, {}).get("ready_s")
+    lengths = df[df.strategy == strategy].prompt_len.nunique()
     return "-" if ready is None else f"{ready:.1f} s at TP={ranks} ({lengths} lengths)"
 
 
@@ -69,10 +72,16 @@ def over_one_gpu(results: Path, folder: str) -> pd.DataFrame:
     return ratios[ratios.strategy == HEADLINE].set_index("prompt_len").sort_index()
 
 
-def ratio_and_floor(df: pd.DataFrame, n: int, ratio: pd.Series) -> list[str]:
-    """The TP run's cells of one length after its times: the ratio over TP=1 with its interval, floor, efficiency."""
-    return [f"x{ratio.ratio:.2f} ({ratio.ci_low:.2f}-{ratio.ci_high:.2f})", f"{at(df, HEADLINE, n, 'floor_ms'):.2f}",
-            f"{at(df, HEADLINE, n, 'efficiency'):.2f}"]
+def number(value: float, digits: int = 2) -> str:
+    """A table number, '-' where there is none (NaN)."""
+    return "-" if pd.isna(value) else f"{value:.{digits}f}"
+
+
+def ratio_and_floor(df: pd.DataFrame, n: int, ratio: pd.Series | None) -> list[str]:
+    """The TP run's cells of one length after its times: the ratio over TP=1 with its interval ('-' where one of
+    the two runs has no point there), floor, efficiency."""
+    compared = "-" if ratio is None else f"x{ratio.ratio:.2f} ({ratio.ci_low:.2f}-{ratio.ci_high:.2f})"
+    return [compared, number(at(df, HEADLINE, n, "floor_ms")), number(at(df, HEADLINE, n, "efficiency"))]
 
 
 def scaling(results: Path) -> str:
@@ -113,21 +122,27 @@ def wider(results: Path) -> str:
     lines = [f"| Prompt Length | {HEADLINE} TP=1 / TP={ranks_of(two)} / TP={ranks} | TP={ranks} over TP=1 (95% "
              f"interval) | TP={ranks} floor | efficiency | " + " | ".join(f"{s} TP={ranks}" for s in others)
              + f" | peak GB per GPU TP={ranks} |", "|" + "---|" * (6 + len(others))]
-    for n, r in head.iterrows():
-        cells = [str(n), f"{r.p50_run_ms:.2f} / {at(two, HEADLINE, n):.2f} / **{cell(df, HEADLINE, n)}**"]
-        cells += ratio_and_floor(df, n, r)
+    one = load_summary(results / ONE_GPU)[1]
+    for n in sorted(df.prompt_len.unique()):
+        times = f"{cell(one, HEADLINE, n)} / {cell(two, HEADLINE, n)} / **{cell(df, HEADLINE, n)}**"
+        cells = [str(n), times] + ratio_and_floor(df, n, head.loc[n] if n in head.index else None)
         cells += [cell(df, s, n) for s in others]
-        cells.append(f"{at(df, HEADLINE, n, 'mem_peak_gb'):.1f}")
+        cells.append(number(at(df, HEADLINE, n, "mem_peak_gb"), 1))
         lines.append("| " + " | ".join(cells) + " |")
     changed = [f"{key} {shown(key, values[1])} (TP=1: {shown(key, values[0])})"
                for key, values in differences([load_run_samples(results / f) for f in (ONE_GPU, WIDER)])
-               if not key.startswith("config.")]
+               if not key.startswith("config.") and shown(key, values[0]) != shown(key, values[1])]
     return "\n".join(lines) + "\n\n" + mismatch_text(df) + (
-        f"`{PEER}` at TP={ranks} (no target set): {peer_lead_text(run, df, None)}. Ready "
-        f"(process start until the lengths are prepared): {ready_text(run, df, ranks)}. {allreduce_text(run)} "
-        f"Measured in another call than TP=1 and TP=2, on the same machine kind; the environment differs in "
+        f"`{PEER}` at TP={ranks} (no target set): {peer_lead_text(run, df, None)}. Ready (process start until the "
+        f"lengths are prepared): {readies(run, df, ranks)}. {allreduce_text(run)} "
+        f"Measured in another call than TP=1 and TP=2; the environment differs in "
         f"{'; '.join(changed) if changed else 'nothing recorded'}. Run status: {run['status']}"
         f"{interrupted_text(run, df)}.")
+
+
+def readies(run: dict, df: pd.DataFrame, ranks: int) -> str:
+    """The headline's and the peer's ready times, each named."""
+    return ", ".join(f"`{s}` {ready_text(run, df, ranks, s)}" for s in (HEADLINE, PEER) if s in run["strategies"])
 
 
 def shown(key: str, value) -> str:
@@ -136,15 +151,18 @@ def shown(key: str, value) -> str:
 
 
 def slowest_ready_text(run: dict) -> str:
-    """Whether every strategy got ready (its lengths prepared) within one device command, so `--resume` can
-    carry the run over several: the slowest strategy's ready time against the limit."""
+    """Whether every strategy gets ready (its lengths prepared) within one device command, as it must, since a
+    resumed run starts an unfinished strategy over: the slowest strategy's ready time against the limit."""
     ready = {name: s["ready_s"] for name, s in run["strategies"].items() if s.get("ready_s") is not None}
     if not ready:
         return "No strategy got ready."
     name = max(ready, key=ready.get)
-    fits = "within" if ready[name] <= COMMAND_LIMIT_S else "beyond"
-    return (f"The slowest to get ready, `{name}`, took {ready[name]:.1f} s, {fits} one {COMMAND_LIMIT_S // 60}-minute "
-            f"device command (`--resume` carries the run over several).")
+    limit = (f"the {COMMAND_LIMIT_S // 60}-minute device command in which a strategy must get ready and be "
+             f"measured (`--resume` keeps finished strategies only)")
+    if ready[name] <= COMMAND_LIMIT_S:
+        return f"The slowest to get ready, `{name}`, took {ready[name]:.1f} s, under {limit}."
+    return (f"The slowest to get ready, `{name}`, took {ready[name]:.1f} s, over {limit}: it cannot finish under that "
+            f"limit.")
 
 
 def allreduce_text(run: dict) -> str:
@@ -185,9 +203,10 @@ def mismatch_text(df: pd.DataFrame) -> str:
 
 
 def peer_lead_text(run: dict, df: pd.DataFrame, target: float | None) -> str:
-    """The headline's lead over the peer at every length, judged against target ('met' only where the peer was
-    measured at all of them), or only stated where no target is set; a peer without a measured point says why
-    (stopped before it, its points' error or skip note, not configured)."""
+    """The peer's median over the headline's at the lengths both measured, judged against target ('met' only
+    where both were measured at every length) or only stated where no target is set; a peer without a measured
+    point says why (stopped before it, its points' error or skip note, not configured), and one whose points
+    fail the correctness check does not count."""
     lengths = sorted(df.prompt_len.unique())
     peer_lengths = [n for n in lengths if pd.notna(at(df, PEER, n))]
     if not peer_lengths:
@@ -196,14 +215,19 @@ def peer_lead_text(run: dict, df: pd.DataFrame, target: float | None) -> str:
                "the run stopped before it (its whole-model compile of the sharded HF forward takes minutes)"
                if run["status"] == "interrupted" else "it is not among the run's strategies")
         return f"not measured: {why}"
-    leads = [at(df, PEER, n) / at(df, HEADLINE, n) for n in peer_lengths]
+    peer_ok = df[(df.strategy == PEER) & (df.status == "ok")]
+    if not (peer_ok.matches_baseline == True).all():  # noqa: E712 (NaN counts as not matching)
+        return "not counted: its points fail the correctness check (✗), so its times do not count"
+    both = [n for n in peer_lengths if pd.notna(at(df, HEADLINE, n))]
+    if not both:
+        return f"not compared: `{HEADLINE}` has no point at a length the peer was measured at"
+    leads = [at(df, PEER, n) / at(df, HEADLINE, n) for n in both]
     if target is None:
-        where = ("every length" if len(peer_lengths) == len(lengths) else
-                 f"the {len(peer_lengths)} of {len(lengths)} lengths it was measured at")
+        where = ("every length" if len(both) == len(lengths) else
+                 f"the {len(both)} of {len(lengths)} lengths where both were measured")
         return f"its median TTFT over `{HEADLINE}`'s x{min(leads):.2f}-x{max(leads):.2f} at {where} (above 1: behind)"
-    if len(peer_lengths) < len(lengths):
-        return (f"not met: measured at {len(peer_lengths)} of {len(lengths)} lengths (x{min(leads):.2f} at the least "
-                f"there)")
+    if len(both) < len(lengths):
+        return f"not met: both measured at {len(both)} of {len(lengths)} lengths (x{min(leads):.2f} at the least there)"
     return f"{verdict(min(leads) >= target, df)} (x{min(leads):.2f} at the least)"
 
 
@@ -214,7 +238,7 @@ def large(results: Path) -> str:
     lengths = sorted(df.prompt_len.unique())
     lines = ["| Prompt Length | TP floor | " + " | ".join(strategies) + " |", "|" + "---|" * (2 + len(strategies))]
     for n in lengths:
-        cells = [str(n), f"{at(df, HEADLINE, n, 'floor_ms'):.2f}"]
+        cells = [str(n), number(at(df, HEADLINE, n, "floor_ms"))]
         cells += [cell(df, s, n) for s in strategies]
         lines.append("| " + " | ".join(cells) + " |")
     head_10, floor_10 = at(df, HEADLINE, 10), at(df, HEADLINE, 10, "floor_ms")
@@ -223,5 +247,5 @@ def large(results: Path) -> str:
         f"Targets for `{HEADLINE}` at TP={ranks_of(df)}: within {LARGE_FLOOR_TARGET:.0f}x of the TP floor at 10 "
         f"tokens: {verdict(floor_ratio <= LARGE_FLOOR_TARGET, df)} ({floor_ratio:.2f}x); at least "
         f"x{LARGE_PEER_TARGET:.2f} ahead of `{PEER}`: {peer_lead_text(run, df, LARGE_PEER_TARGET)}. Ready "
-        f"(process start until the lengths are prepared): {ready_text(run, df, ranks_of(df))}. "
+        f"(process start until the lengths are prepared): {readies(run, df, ranks_of(df))}. "
         f"{slowest_ready_text(run)} {allreduce_text(run)} Run status: {run['status']}{interrupted_text(run, df)}.")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from bench.config.names import BASELINE
-from bench.reporting.compare import compare_runs, differences, load_run_samples
+from bench.reporting.compare import RunSamples, compare_runs, differences, load_run_samples
 from bench.reporting.report import load_summary
 
 HEADLINE = "jit+cuda"  # the hybrid: the strategy the tables lead with (readme_tables uses these two too)
@@ -65,10 +65,9 @@ def ready_text(run: dict, df: pd.DataFrame, ranks: int, strategy: str = HEADLINE
     return "-" if ready is None else f"{ready:.1f} s at TP={ranks} ({lengths} lengths)"
 
 
-def over_one_gpu(results: Path, folder: str) -> pd.DataFrame:
-    """The headline's ratio of medians TP=1 / TP=N per length with its bootstrap interval (p50_run_ms: TP=1,
-    p50_reference_ms: the TP run in folder)."""
-    ratios = compare_runs([load_run_samples(results / folder), load_run_samples(results / ONE_GPU)])
+def over_one_gpu(tp: RunSamples, one: RunSamples) -> pd.DataFrame:
+    """The headline's ratio of medians TP=1 / TP=N per length with its bootstrap interval, indexed by length."""
+    ratios = compare_runs([tp, one])
     return ratios[ratios.strategy == HEADLINE].set_index("prompt_len").sort_index()
 
 
@@ -77,17 +76,18 @@ def number(value: float, digits: int = 2) -> str:
     return "-" if pd.isna(value) else f"{value:.{digits}f}"
 
 
-def ratio_and_floor(df: pd.DataFrame, n: int, ratio: pd.Series | None) -> list[str]:
-    """The TP run's cells of one length after its times: the ratio over TP=1 with its interval ('-' where one of
-    the two runs has no point there), floor, efficiency."""
-    compared = "-" if ratio is None else f"x{ratio.ratio:.2f} ({ratio.ci_low:.2f}-{ratio.ci_high:.2f})"
+def ratio_and_floor(df: pd.DataFrame, n: int, head: pd.DataFrame) -> list[str]:
+    """The TP run's cells of one length after its times: the ratio over TP=1 with its interval (head, from
+    over_one_gpu; '-' where one of the two runs has no point there), floor, efficiency."""
+    r = head.loc[n] if n in head.index else None
+    compared = "-" if r is None else f"x{r.ratio:.2f} ({r.ci_low:.2f}-{r.ci_high:.2f})"
     return [compared, number(at(df, HEADLINE, n, "floor_ms")), number(at(df, HEADLINE, n, "efficiency"))]
 
 
 def scaling(results: Path) -> str:
     """Per length: jit+cuda at TP=1 and TP=N, their ratio of medians with its interval, the TP=N floor and
     efficiency, the other strategies at both sizes and per-GPU peak memory; then the targets."""
-    head = over_one_gpu(results, SCALED)
+    head = over_one_gpu(load_run_samples(results / SCALED), load_run_samples(results / ONE_GPU))
     run, df = load_summary(results / SCALED)
     one_run, one = load_summary(results / ONE_GPU)
     ranks = ranks_of(df)
@@ -95,10 +95,11 @@ def scaling(results: Path) -> str:
     lines = [f"| Prompt Length | {HEADLINE} TP=1 | {HEADLINE} TP={ranks} | speed-up (95% interval) | TP={ranks} floor "
              f"| efficiency | " + " | ".join(f"{s} TP=1 / TP={ranks}" for s in others)
              + f" | peak GB per GPU TP=1 / TP={ranks} |", "|" + "---|" * (7 + len(others))]
-    for n, r in head.iterrows():
-        cells = [str(n), f"{r.p50_run_ms:.2f}", f"**{r.p50_reference_ms:.2f}**"] + ratio_and_floor(df, n, r)
-        cells += [f"{at(one, s, n):.2f} / {at(df, s, n):.2f}" for s in others]
-        cells.append(f"{at(one, HEADLINE, n, 'mem_peak_gb'):.1f} / {at(df, HEADLINE, n, 'mem_peak_gb'):.1f}")
+    for n in sorted(df.prompt_len.unique()):
+        cells = [str(n), cell(one, HEADLINE, n), f"**{cell(df, HEADLINE, n)}**"] + ratio_and_floor(df, n, head)
+        cells += [f"{cell(one, s, n)} / {cell(df, s, n)}" for s in others]
+        peaks = [number(at(frame, HEADLINE, n, "mem_peak_gb"), 1) for frame in (one, df)]
+        cells.append(" / ".join(peaks))
         lines.append("| " + " | ".join(cells) + " |")
     at_10 = head.p50_reference_ms.get(10, float("nan"))
     return "\n".join(lines) + (
@@ -114,7 +115,8 @@ def wider(results: Path) -> str:
     """The same shape over 4 GPUs: jit+cuda at TP=1, TP=2 and TP=4, TP=4's ratio of medians over TP=1 with its
     interval, the TP=4 floor and efficiency, every other strategy and per-GPU memory at TP=4; then its lead
     over the peer, its ready time, what differs from the TP=1 run (another call) and the run's status."""
-    head = over_one_gpu(results, WIDER)
+    four, one_gpu = load_run_samples(results / WIDER), load_run_samples(results / ONE_GPU)
+    head = over_one_gpu(four, one_gpu)
     run, df = load_summary(results / WIDER)
     two = load_summary(results / SCALED)[1]
     ranks = ranks_of(df)
@@ -125,12 +127,12 @@ def wider(results: Path) -> str:
     one = load_summary(results / ONE_GPU)[1]
     for n in sorted(df.prompt_len.unique()):
         times = f"{cell(one, HEADLINE, n)} / {cell(two, HEADLINE, n)} / **{cell(df, HEADLINE, n)}**"
-        cells = [str(n), times] + ratio_and_floor(df, n, head.loc[n] if n in head.index else None)
+        cells = [str(n), times] + ratio_and_floor(df, n, head)
         cells += [cell(df, s, n) for s in others]
         cells.append(number(at(df, HEADLINE, n, "mem_peak_gb"), 1))
         lines.append("| " + " | ".join(cells) + " |")
     changed = [f"{key} {shown(key, values[1])} (TP=1: {shown(key, values[0])})"
-               for key, values in differences([load_run_samples(results / f) for f in (ONE_GPU, WIDER)])
+               for key, values in differences([one_gpu, four])
                if not key.startswith("config.") and shown(key, values[0]) != shown(key, values[1])]
     return "\n".join(lines) + "\n\n" + mismatch_text(df) + (
         f"`{PEER}` at TP={ranks} (no target set): {peer_lead_text(run, df, None)}. Ready (process start until the "

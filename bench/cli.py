@@ -27,7 +27,7 @@ EXIT_REGRESSION = 1  # compare --fail-if-slower: a significant slowdown beyond t
 
 def cmd_run(args) -> int:
     from bench.config.schema import load_config, with_overrides
-    from bench.running.job import build_job
+    from bench.jobs.build import build_job
     from bench.running.runner import run
 
     cfg = load_config(args.config)

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from transformers import AutoModelForCausalLM, Qwen2Config
 
-from bench.measuring.correctness import DEPTH_CAP_FRACTION, compare, tolerance
+from bench.judging.correctness import DEPTH_CAP_FRACTION, compare, tolerance
 
 DTYPES = [torch.float32, torch.bfloat16, torch.float16]
 BIAS_STD = 0.1  # q/k/v outputs of this model have std ~0.16: a bias of the same order, as trained Qwen2s carry

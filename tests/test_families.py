@@ -9,11 +9,11 @@ import pytest
 import torch
 
 from bench.config.options import build_options
+from bench.config.presets import TINY_FAMILIES
 from bench.config.schema import ModelConfig
+from bench.judging.correctness import compare
 from bench.measuring.logits import last_logits
-from bench.measuring.correctness import compare
 from bench.models.build import build_model, hf_config
-from bench.models.presets import TINY_FAMILIES
 from bench.models.prompts import make_prompts, pad_token_id
 from strategies.base import StrategyContext
 from strategies.fused_forward import FusedForward

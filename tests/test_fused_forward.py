@@ -6,10 +6,10 @@ import pytest
 import torch
 from transformers import AutoConfig, AutoModelForCausalLM
 
+from bench.config.presets import PRESETS
 from bench.config.schema import ModelConfig
 from bench.models.build import build_model, hf_config
 from bench.models.random_weights import materialize
-from bench.models.presets import PRESETS
 from strategies.fused_forward import FusedForward
 from strategies.fused_support import unfusable_reason
 from strategies.last_logits import hf_last_logits, last_logits_forward

@@ -10,16 +10,16 @@ import functools
 import pytest
 import torch
 
+from bench.config.options import build_options
+from bench.config.presets import TINY_FAMILIES
 from bench.config.schema import ModelConfig
-from bench.models.dtypes import TORCH_DTYPES
-from bench.measuring.correctness import compare
+from bench.judging.correctness import compare
 from bench.measuring.logits import last_logits
 from bench.models.build import build_model, hf_config
-from bench.models.presets import TINY_FAMILIES
+from bench.models.dtypes import TORCH_DTYPES
 from bench.models.prompts import make_prompts, pad_token_id
 from strategies.base import StrategyContext
 from strategies.registry import REGISTRY
-from bench.config.options import build_options
 
 pytestmark = [pytest.mark.cuda,
               pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")]
@@ -212,7 +212,7 @@ def test_llama2_7b_shape_graph_strategies_match_baseline():
 def test_all_reduces_are_timed_inside_a_cuda_graph():
     """The TP floor adds all-reduces only when timed in a graph: on one NCCL rank the capture must work and
     its per-call time be well under an eager call's launch-bound time."""
-    from bench.measuring.roofline import allreduce_ms
+    from bench.parallel.ceilings import allreduce_ms
     from bench.parallel.launch import launch
 
     measured = launch(allreduce_ms, 1, backend="nccl", args=(4096, [10, 400], "float16"))

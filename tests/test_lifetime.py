@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from bench.running.lifetime import clean_stale, pid_alive
+from bench.processes.lifetime import clean_stale, pid_alive
 from tests.conftest import REPO, tiny_raw
 
-CHILD = ("from bench.running.lifetime import die_with_parent; die_with_parent(); import time; "
+CHILD = ("from bench.processes.lifetime import die_with_parent; die_with_parent(); import time; "
          "print('armed', flush=True); time.sleep(120)")  # the parent's stdout: the test reads it
-PARENT = ("import subprocess, sys, time; from bench.running.lifetime import child_env\n"
+PARENT = ("import subprocess, sys, time; from bench.processes.lifetime import child_env\n"
           f"child = subprocess.Popen([sys.executable, '-c', {CHILD!r}], env=child_env())\n"
           "print(child.pid, flush=True); time.sleep(120)")
 GONE_WITHIN_S = 10.0  # a parent-death signal lands in milliseconds; the loaded test machine needs slack

@@ -6,11 +6,18 @@ import sys
 
 import torch
 
-from bench.config.schema import ModelConfig
-from bench.measuring.correctness import tolerance
-from bench.models.build import build_model, check_lengths, decoder_layers, hf_config, max_positions, parameter_bytes
-from bench.models.presets import preset_config
 from bench.config.errors import ConfigError
+from bench.config.schema import ModelConfig
+from bench.judging.correctness import tolerance
+from bench.models.build import (
+    build_model,
+    check_lengths,
+    decoder_layers,
+    hf_config,
+    max_positions,
+    parameter_bytes,
+    preset_config,
+)
 
 CPU = torch.device("cpu")
 
@@ -40,7 +47,7 @@ def test_presets_have_the_published_shapes():
 
 
 def test_presets_are_read_without_loading_transformers_or_torch():
-    code = "import sys, bench.models.presets as p; assert p.PRESETS; print(sorted({'torch', 'transformers'} & set(sys.modules)))"
+    code = "import sys, bench.config.presets as p; assert p.PRESETS; print(sorted({'torch', 'transformers'} & set(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 

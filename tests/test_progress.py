@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from bench.config.schema import parse_config
-from bench.running.job import build_job
+from bench.jobs.build import build_job
 from bench.running.runner import record_event
 from bench.running.worker import sweep
 from tests.conftest import tiny_raw

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from bench.models.presets import preset_config
+from bench.models.build import preset_config
 from bench.models.prompts import make_prompt_sets, make_prompts, pad_token_id, request_prompts, special_token_ids
 
 

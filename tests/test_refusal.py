@@ -4,8 +4,8 @@ from __future__ import annotations
 import dataclasses
 
 from bench.config.schema import parse_config
-from bench.models.presets import preset_config
-from bench.running.job import build_job
+from bench.jobs.build import build_job
+from bench.models.build import preset_config
 from bench.running.worker import sweep
 from strategies.baseline import Baseline
 from strategies.cuda_graph import CudaGraph

@@ -11,8 +11,8 @@ from bench.cli import main
 from bench.reporting.results_io import finished_strategies
 from bench.running import runner
 from bench.running.run_status import run_failure
-from bench.running.sweep import run_restart
-from bench.running.targets import Timed
+from bench.scenarios.restart import run_restart
+from bench.targets.base import Timed
 from tests.conftest import tiny_raw
 from tests.test_sweep import judged_run, tiny_job  # noqa: F401 (judged_run is a fixture)
 
@@ -54,7 +54,7 @@ class WrongAfterRestart:
     transport, seeded = "inprocess", True
 
     def __init__(self, job):
-        from bench.running.targets import InProcessTarget
+        from bench.targets.inprocess import InProcessTarget
         self.inner = InProcessTarget(job)
 
     def start(self):

@@ -4,9 +4,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from bench.models.presets import preset_config
 from bench.measuring.floor import floor_ms
 from bench.measuring.roofline import model_shape
+from bench.models.build import preset_config
 from bench.reporting.summary import build_summary
 
 # measured on the lent H100: 3.02 TB/s device copy, 752 TFLOP/s fp16 matmul

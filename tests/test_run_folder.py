@@ -12,9 +12,9 @@ import pytest
 
 from bench.config.errors import ConfigError
 from bench.config.schema import parse_config
+from bench.jobs.build import build_job
 from bench.reporting.results_io import RunRecord
 from bench.running import runner
-from bench.running.job import build_job
 from bench.running.run_folder import LOCK_FILE, RunLock
 from tests.conftest import REPO, tiny_raw
 

@@ -1,6 +1,7 @@
 """End to end on the tiny model: samples, summary, environment, skipped and error rows, interruption."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -12,17 +13,15 @@ import pandas as pd
 import pytest
 import torch
 
-import dataclasses
-
 from bench.config.schema import parse_config
+from bench.jobs.build import build_job
 from bench.reporting.results_io import RunRecord
 from bench.reporting.summary import SUMMARY_COLUMNS
 from bench.running import runner
-from bench.running.job import build_job
 from bench.running.worker import sweep
+from strategies.baseline import Baseline
 from strategies.option_types import OPTION_TYPES
 from strategies.registry import REGISTRY
-from strategies.baseline import Baseline
 from tests.conftest import REPO, tiny_raw
 
 LENGTHS = [8, 24]

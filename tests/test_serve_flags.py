@@ -9,7 +9,7 @@ import pytest
 
 from bench.config.errors import ConfigError
 from bench.config.schema import parse_config
-from bench.running.job import build_job
+from bench.jobs.build import build_job
 from bench.serving import serve_command
 from bench.serving.limits import ServerLimits
 from bench.serving.unix_socket import SocketError

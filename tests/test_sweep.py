@@ -9,13 +9,14 @@ import pytest
 import torch
 
 from bench.config.schema import parse_config
-from bench.running.job import Job, build_job
-from bench.running.judging import judge_request
-from bench.running.judging_rule import JudgingRule
+from bench.jobs.build import build_job
+from bench.jobs.job import Job
+from bench.judging.references import References, timed_key, unseen_key
+from bench.judging.rule import JudgingRule
+from bench.judging.verdicts import judge_request
 from bench.measuring.logits import last_logits
-from bench.running.references import References, timed_key, unseen_key
-from bench.running.targets import Target, Timed
 from bench.running.worker import sweep
+from bench.targets.base import Target, Timed
 from strategies.baseline import Baseline
 from strategies.option_types import OPTION_TYPES
 from strategies.registry import REGISTRY
@@ -270,7 +271,7 @@ def test_the_job_record_round_trips_through_json(tmp_path):
 def test_the_sweep_judges_by_the_models_depth(judged_run, monkeypatch):
     """A difference of twice the unscaled limit fails a model of the calibrated depth and passes one three
     times as deep, on the judged prompts and the unseen-length probe, whose difference is kept."""
-    from bench.measuring.correctness import CALIBRATED_LAYERS, tolerance
+    from bench.judging.correctness import CALIBRATED_LAYERS, tolerance
 
     class Rounded(Baseline):
         name = "rounded"
@@ -297,9 +298,9 @@ def test_the_sweep_judges_by_the_models_depth(judged_run, monkeypatch):
 def test_every_judgement_of_a_run_gets_the_models_layer_count(judged_run, monkeypatch, tmp_path):
     """Judged prompts, timed rechecks, the unseen probe, a restart and the one-device reference pass all judge
     with the job's layer count (a path passing another count would judge a deep model by the wrong limit)."""
-    import bench.running.judging as judging
-    import bench.running.timed_check as timed_check
-    from bench.running.one_gpu_references import write_one_gpu_references
+    import bench.judging.timed_check as timed_check
+    import bench.judging.verdicts as judging
+    from bench.parallel.one_gpu_references import write_one_gpu_references
 
     seen = []
     real_compare, real_tolerance = judging.compare, timed_check.tolerance

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import torch
 
-from bench.running.judging import PromptVerdict, tally
-from bench.running.judging_rule import JudgingRule
-from bench.running.references import References, timed_key
-from bench.running.targets import Target, Timed
-from bench.running.timed_check import NAMED, TimedCheck, check_timed
+from bench.judging.references import References, timed_key
+from bench.judging.rule import JudgingRule
+from bench.judging.timed_check import NAMED, TimedCheck, check_timed
+from bench.judging.verdicts import PromptVerdict, tally
+from bench.targets.base import Target, Timed
 
 FIRST = 2  # the warm-up requests before the first timed one
 BASELINE_TOKENS = [7, 7, 7]

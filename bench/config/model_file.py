@@ -11,7 +11,8 @@ from typing import Any
 
 from bench.config.capped_file import read_capped
 from bench.config.errors import ConfigError, shown
-from bench.parallel.shardable import unshardable_reason
+from bench.config.presets import PRESETS
+from bench.config.shardable import unshardable_reason
 
 # the names architectures give their longest input; the first one present counts
 POSITION_KEYS = ("max_position_embeddings", "n_positions", "max_sequence_length", "seq_length")
@@ -40,7 +41,7 @@ def check_against_model(cfg: Any) -> None:
 
 
 def check_tensor_parallel(fields: dict, world_size: int) -> None:
-    """A tensor_parallel above 1 only for a model the plan splits evenly (see bench.parallel.shardable)."""
+    """A tensor_parallel above 1 only for a model the plan splits evenly (see bench.config.shardable)."""
     if world_size == 1:
         return
     part = fields["text_config"] if isinstance(fields.get("text_config"), dict) else fields
@@ -64,13 +65,8 @@ def model_fields(spec: Any) -> tuple[str, dict] | None:
 
 
 def preset_fields(name: str) -> dict:
-    """A preset's config.json fields; read lazily, since the presets module may be heavier than this one."""
-    from bench.models.presets import PRESETS
-
-    entry = PRESETS[name]
-    if isinstance(entry, dict):
-        return dict(entry)
-    return entry.to_dict() if hasattr(entry, "to_dict") else vars(entry)
+    """A preset's config.json fields."""
+    return dict(PRESETS[name])
 
 
 def read_model_config(path: Path, key: str) -> dict:

@@ -17,6 +17,7 @@ from bench.config.errors import ConfigError, shown
 from bench.config.model_file import check_against_model
 from bench.config.names import BASELINE
 from bench.config.options import build_options, check_choice, check_int, check_keys, check_path_text, check_seed
+from bench.config.presets import PRESETS
 from bench.config.yaml_file import read_yaml
 from strategies.option_types import OPTION_TYPES
 
@@ -60,7 +61,6 @@ class ModelConfig:
         if len(sources) != 1:
             raise ConfigError(f"model: give exactly one of preset, config, name_or_path (got {sources or 'none'})")
         if self.preset is not None:
-            from bench.models.presets import PRESETS
             check_choice("model.preset", self.preset, PRESETS, "preset")
         for key in ("config", "name_or_path"):
             if getattr(self, key) is not None:

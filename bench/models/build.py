@@ -6,11 +6,11 @@ from pathlib import Path
 import torch
 from transformers import AutoConfig, AutoModelForCausalLM, PretrainedConfig
 
+from bench.config.errors import ConfigError
+from bench.config.presets import PRESETS
 from bench.config.schema import ModelConfig
 from bench.models.dtypes import TORCH_DTYPES
-from bench.models.presets import preset_config
 from bench.models.random_weights import materialize
-from bench.config.errors import ConfigError
 
 POSITION_KEYS = ("max_position_embeddings", "n_positions", "max_sequence_length", "seq_length")
 
@@ -28,6 +28,12 @@ def hf_config(spec: ModelConfig) -> PretrainedConfig:
     except Exception as exc:  # transformers raises OSError/ValueError/KeyError for unknown or broken configs
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ConfigError(f"{key}: cannot read a transformers config from {source!r}: {first}" + ("; offline? set HF_HUB_OFFLINE=1 to skip the hub's retries" if spec.name_or_path else "")) from None
+
+
+def preset_config(name: str) -> PretrainedConfig:
+    """The transformers config of a preset."""
+    values = dict(PRESETS[name])
+    return AutoConfig.for_model(values.pop("model_type"), **values)
 
 
 def text_config(config: PretrainedConfig) -> PretrainedConfig:

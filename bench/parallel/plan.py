@@ -21,7 +21,7 @@ from __future__ import annotations
 from torch import nn
 from torch.distributed.tensor.parallel import ColwiseParallel, ParallelStyle, RowwiseParallel
 
-from bench.parallel.shardable import unshardable_reason
+from bench.config.shardable import unshardable_reason
 
 COLUMN_WISE = ("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "mlp.gate_proj", "mlp.up_proj")
 ROW_WISE = ("self_attn.o_proj", "mlp.down_proj")

@@ -18,13 +18,13 @@ from tqdm import tqdm
 
 from bench.config.errors import ConfigError
 from bench.config.names import BASELINE
+from bench.jobs.job import Job
+from bench.judging.references import discard_references, has_references
+from bench.processes.lifetime import child_env, clean_stale, temp_folder
 from bench.reporting.records import PointRecord
 from bench.reporting.report import write_report
 from bench.reporting.results_io import RUN_FILE, RunRecord, read_run
 from bench.running import environment
-from bench.running.job import Job
-from bench.running.lifetime import child_env, clean_stale, temp_folder
-from bench.running.references import discard_references, has_references
 from bench.running.run_folder import RunLock, cannot_write, refuse_existing, remove_logs
 from bench.running.run_status import run_failure
 from strategies.registry import REGISTRY

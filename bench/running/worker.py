@@ -15,17 +15,20 @@ from contextlib import closing
 
 import torch
 
+from bench.jobs.job import Job
 from bench.measuring.clocks import GB
-from bench.measuring.roofline import measure_ceilings, measure_tp_ceilings, model_shape
+from bench.measuring.roofline import measure_ceilings, model_shape
 from bench.models.build import hf_config
 from bench.models.dtypes import TORCH_DTYPES
+from bench.parallel.ceilings import measure_tp_ceilings
+from bench.parallel.one_gpu_references import write_one_gpu_references
+from bench.processes.lifetime import die_with_parent
 from bench.reporting.records import PointRecord
-from bench.running.job import Job
-from bench.running.lifetime import die_with_parent
-from bench.running.loading import error_text
-from bench.running.one_gpu_references import write_one_gpu_references
-from bench.running.sweep import Emit, run_restart, run_sweep
-from bench.running.targets import InProcessTarget, Target
+from bench.scenarios.restart import run_restart
+from bench.scenarios.sweep import Emit, run_sweep
+from bench.targets.base import Target
+from bench.targets.inprocess import InProcessTarget
+from bench.targets.loading import error_text
 from strategies.registry import REGISTRY
 
 
@@ -59,10 +62,10 @@ def make_target(job: Job, emit: Emit) -> Target:
     """The target of the job's transport; an in-process one tells the progress bar its phases (a server's or
     a rank's preparation happens in its own process)."""
     if job.config.transport == "ipc":
-        from bench.running.ipc_target import IpcTarget
+        from bench.serving.ipc_target import IpcTarget
         return IpcTarget(job)
     if job.config.model.tensor_parallel > 1:
-        from bench.running.tp_target import TpTarget
+        from bench.parallel.target import TpTarget
         return TpTarget(job)
     return InProcessTarget(job, on_phase=lambda text: emit({"event": "phase", "text": text}))
 

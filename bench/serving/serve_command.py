@@ -13,13 +13,14 @@ import torch
 
 from bench.config.errors import ConfigError
 from bench.config.schema import load_config
+from bench.jobs.build import build_job
+from bench.jobs.job import Job
 from bench.models.build import hf_config
-from bench.running.job import Job, build_job
-from bench.running.lifetime import die_with_parent
-from bench.running.loading import error_text, load_strategy
+from bench.processes.lifetime import die_with_parent
 from bench.serving.limits import ServerLimits
 from bench.serving.server import GeneratorServer
 from bench.serving.unix_socket import SocketError, bind_private
+from bench.targets.loading import error_text, load_strategy
 from strategies.registry import REGISTRY
 
 

@@ -1,7 +1,7 @@
 """Built-in architecture shapes. Random weights are exact for timing: kernels don't look at values.
 
-Pure data: validating a config reads PRESETS without loading transformers; preset_config builds
-the transformers config from a preset's `model_type` only when a model is wanted.
+Pure data: validating a config reads PRESETS without loading transformers; bench.models.build's
+preset_config builds the transformers config from a preset's `model_type` only when a model is wanted.
 """
 from __future__ import annotations
 
@@ -79,10 +79,3 @@ PRESETS: dict[str, dict] = {
         hidden_act="gelu", tie_word_embeddings=False, bos_token_id=0, eos_token_id=0,
     ),
 }
-
-
-def preset_config(name: str):
-    """The transformers config of a preset (transformers is imported here, not at module load)."""
-    from transformers import AutoConfig
-    values = dict(PRESETS[name])
-    return AutoConfig.for_model(values.pop("model_type"), **values)

@@ -2,7 +2,7 @@
 
 start() launches the ranks (bench.parallel.launch, in a thread of the worker) and waits until every
 rank has built its shard, set the strategy up and prepared every length; then each Target method is
-one command that rank 0 broadcasts and every rank runs in lock-step (bench.running.tp_rank). The
+one command that rank 0 broadcasts and every rank runs in lock-step (bench.parallel.rank). The
 TTFT is rank 0's clock around its own request, as in one process; memory is the largest any rank
 reports. A rank that raises, dies or gives no answer in time ends the launch (every rank killed with
 its process group); that request and every later one fail with the reason, so they become error rows.
@@ -16,10 +16,10 @@ import time
 
 import torch
 
+from bench.jobs.job import Job
 from bench.parallel.launch import LaunchError, launch
-from bench.running.job import Job
-from bench.running.targets import Started, Target, Timed
-from bench.running.tp_rank import CLOSE, serve_rank
+from bench.parallel.rank import CLOSE, serve_rank
+from bench.targets.base import Started, Target, Timed
 
 READY_TIMEOUT_S = 3600  # building and compiling a 70B shard, then capturing every length, takes many minutes
 # one request, the probe's unprepared length included: an inductor compile of a new length takes ~1 min

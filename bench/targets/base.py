@@ -1,9 +1,9 @@
-"""Targets: the ways of running a strategy, as the sweep sees them.
+"""Targets: the ways of running a strategy, as the scenarios see them.
 
-The sweep (bench/running/sweep.py) knows a strategy only through this interface, so a new way of
+The scenarios (bench/scenarios/) know a strategy only through this interface, so a new way of
 running one (another process, several GPUs) is one more Target subclass and nothing else.
-InProcessTarget runs the strategy in the worker itself; bench/running/ipc_target.py runs it in a
-generator server and asks it over a Unix socket.
+bench/targets/inprocess.py runs the strategy in the worker itself; bench/serving/ipc_target.py runs
+it in a generator server and asks it over a Unix socket; bench/parallel/target.py over N ranks.
 """
 from __future__ import annotations
 
@@ -11,11 +11,6 @@ import abc
 from dataclasses import dataclass
 
 import torch
-
-from bench.measuring.clocks import GB, sync, time_request
-from bench.measuring.logits import last_logits
-from bench.running.job import Job
-from bench.running.loading import Phase, error_text, ignore_phase, load_strategy, recover
 
 
 @dataclass(frozen=True)
@@ -76,53 +71,3 @@ class Target(abc.ABC):
     @abc.abstractmethod
     def close(self) -> None:
         """Release the strategy (and any process the target started)."""
-
-
-class InProcessTarget(Target):
-    """The strategy runs in this process (call under torch.inference_mode)."""
-    transport = "inprocess"
-
-    def __init__(self, job: Job, on_phase: Phase = ignore_phase):
-        self.job = job
-        self.device = torch.device(job.device)
-        self.loaded = None
-        self.on_phase = on_phase
-
-    def start(self) -> Started:
-        self.loaded = load_strategy(self.job, on_phase=self.on_phase)
-        prepared = {n: p if isinstance(p, tuple) else error_text(p) for n, p in self.loaded.prepared.items()}
-        return Started(self.loaded.facts(), self.loaded.mem_weights_gb, prepared)
-
-    def first_token(self, input_ids: list[int]) -> Timed:
-        return Timed(*time_request(self.loaded.strategy, input_ids))
-
-    def logits(self, input_ids: list[int]) -> torch.Tensor:
-        return last_logits(self.loaded.strategy, input_ids)
-
-    def reseed(self, seed: int) -> None:
-        torch.manual_seed(seed)
-
-    def begin_point(self) -> None:
-        if self.device.type == "cuda":
-            torch.cuda.reset_peak_memory_stats(self.device)
-
-    def end_point(self) -> dict:
-        if self.device.type != "cuda":
-            return {}
-        return {"mem_peak_gb": torch.cuda.max_memory_allocated(self.device) / GB,
-                "mem_reserved_gb": torch.cuda.memory_reserved(self.device) / GB,
-                "mem_graphs_gb": self.loaded.strategy.graph_memory_bytes() / GB}
-
-    def notes(self) -> list[str]:
-        return list(self.loaded.strategy.notes)
-
-    def recover(self) -> None:
-        recover(self.device)
-
-    def stats(self) -> dict:
-        sync(self.device)
-        return self.loaded.strategy.stats()
-
-    def close(self) -> None:
-        if self.loaded is not None:
-            self.loaded.strategy.close()

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bench.measuring.correctness import near_top, tolerance
-from bench.running.judging_rule import JudgingRule
-from bench.running.references import References, timed_key
-from bench.running.targets import Target
+from bench.judging.correctness import near_top, tolerance
+from bench.judging.references import References, timed_key
+from bench.judging.rule import JudgingRule
+from bench.targets.base import Target
 
 NAMED = 3  # a broken strategy mismatches on most requests; the first few name the problem
 

@@ -14,12 +14,12 @@ import torch
 
 from bench.cli import main
 from bench.config.schema import parse_config
+from bench.jobs.build import build_job
+from bench.judging.references import REFERENCE_FILE
 from bench.measuring.clocks import GB
 from bench.models.build import build_model, hf_config, parameter_bytes
-from bench.running.job import build_job
-from bench.running.references import REFERENCE_FILE
-from bench.running.sweep import run_sweep
-from bench.running.tp_target import RanksGone, TpTarget
+from bench.parallel.target import RanksGone, TpTarget
+from bench.scenarios.sweep import run_sweep
 from tests.conftest import tiny_raw
 
 LENGTHS = [8, 24]
@@ -50,7 +50,7 @@ def test_a_tp2_run_matches_the_one_device_baseline_at_every_point(write_config, 
 
 def faulty_rank(rank, world_size, job_dict, commands, replies, fault: str, pid_folder: str):
     """serve_rank, except that rank 1 raises or hangs on its first timed request; records its pid."""
-    import bench.running.tp_rank as tp_rank
+    import bench.parallel.rank as tp_rank
 
     Path(pid_folder, f"rank{rank}").write_text(str(os.getpid()))
     real = tp_rank.run_command

@@ -1,6 +1,6 @@
 """One tensor-parallel rank: its shard of the model, the strategy set up on it, then commands in lock-step.
 
-Started by bench.running.tp_target through bench.parallel.launch, never by hand:
+Started by bench.parallel.target through bench.parallel.launch, never by hand:
 
     launch(serve_rank, world_size, args=(job.to_dict(), commands, replies), backend="gloo" or "nccl")
 
@@ -16,14 +16,14 @@ import torch
 import torch.distributed as dist
 from torch.distributed.device_mesh import init_device_mesh
 
+from bench.jobs.job import Job
 from bench.measuring.clocks import GB, sync, time_request
 from bench.measuring.logits import last_logits
 from bench.models.build import hf_config
 from bench.models.dtypes import TORCH_DTYPES
 from bench.parallel.sharded_build import build_sharded_model
-from bench.running.job import Job
-from bench.running.loading import Loaded, error_text, load_strategy, recover
-from bench.running.targets import Started, Timed
+from bench.targets.base import Started, Timed
+from bench.targets.loading import Loaded, error_text, load_strategy, recover
 
 CLOSE = "close"
 

@@ -8,21 +8,20 @@ is reproducible.
 """
 from __future__ import annotations
 
-import dataclasses
 import time
 import traceback
 from typing import Callable
 
+from bench.jobs.job import Job
+from bench.jobs.requests import request_pool
+from bench.judging.references import References, prompt_key, unseen_key
+from bench.judging.rule import rule_of
+from bench.judging.timed_check import check_timed
+from bench.judging.verdicts import PromptVerdict, judge_request, tally
 from bench.measuring.clocks import timed_loop
-from bench.models.prompts import request_prompts
 from bench.reporting.records import PointRecord
-from bench.running.job import Job
-from bench.running.judging import PromptVerdict, judge_request, tally
-from bench.running.judging_rule import rule_of
-from bench.running.loading import error_text
-from bench.running.references import References, prompt_key, unseen_key
-from bench.running.targets import Started, Target
-from bench.running.timed_check import check_timed
+from bench.targets.base import Started, Target
+from bench.targets.loading import error_text
 
 Emit = Callable[[dict], None]
 
@@ -44,40 +43,8 @@ def run_sweep(job: Job, target: Target, emit: Emit) -> None:
     emit({"event": "stats", "stats": target.stats()})
 
 
-def run_restart(job: Job, target: Target, emit: Emit) -> None:
-    """A restart of a strategy that compiled: the target starts again (the runner gave this process the
-    first one's compile caches), then every length's prompts are judged, so a cache that serves a wrong
-    forward cannot pass. Untimed but for the ready time."""
-    refs = References(job.run_folder, writing=False)
-    started = target.start()
-    emit({"event": "restart_ready", "time": time.time()})
-    cfg, rule, comparable = job.config, rule_of(job), tokens_comparable(job, target)
-    judged = agreed = 0
-    notes = []
-    emit({"event": "phase", "text": "judging every prompt again"})
-    for n in cfg.prompts.lengths:
-        if isinstance(started.prepared[n], str):  # its prompts count as judged and not agreed
-            notes.append(f"length {n}: prepare failed: {started.prepared[n]}")
-            judged += len(job.prompts[n])
-            continue
-        for k, ids in enumerate(job.prompts[n]):
-            _, verdict = judge_request(target, refs, prompt_key(n, k), list(ids), rule, comparable)
-            judged, agreed = judged + verdict.judged, agreed + (verdict.judged and verdict.agreed)
-            if verdict.judged and not verdict.agreed:
-                notes.append(f"length {n}, prompt {k}: {verdict.note}")
-    emit({"event": "strategy", "restart_prompts_judged": judged, "restart_prompts_agreed": agreed,
-          **({"restart_note": "; ".join(notes)} if notes else {})})
-
-
 def tokens_comparable(job: Job, target: Target) -> bool:
     return target.seeded or job.config.sampling.mode == "greedy"
-
-
-def request_pool(job: Job, n: int, prompts: list[list[int]]) -> tuple[list[list[int]], list[list[int]]]:
-    """(the requests' own prompts, the pool request i draws from as pool[i % len(pool)]) at length n."""
-    count = job.config.measure.warmup + job.config.measure.repeats
-    own = request_prompts(n, count, prompts, **dataclasses.asdict(job.prompt_source))
-    return own, own or prompts  # none left only where the judged prompts are all there are (a tiny vocabulary)
 
 
 def measure_length(job: Job, target: Target, refs: References, started: Started, n: int) -> PointRecord:

@@ -10,14 +10,14 @@ from dataclasses import dataclass
 
 import torch
 
+from bench.jobs.job import Job
 from bench.models.dtypes import TORCH_DTYPES
-from bench.running.job import Job
 
 
 @dataclass(frozen=True)
 class JudgingRule:
     dtype: torch.dtype
-    layers: int  # the model's decoder layers: the tolerance grows with depth (bench.measuring.correctness)
+    layers: int  # the model's decoder layers: the tolerance grows with depth (bench.judging.correctness)
     sampled: bool  # temperature sampling: a token must equal the baseline's under the same seed
     seed: int
 

@@ -15,10 +15,10 @@ import sys
 import time
 from pathlib import Path
 
-from bench.running.job import Job
-from bench.running.lifetime import child_env, temp_folder
-from bench.running.targets import Started, Target, Timed
+from bench.jobs.job import Job
+from bench.processes.lifetime import child_env, temp_folder
 from bench.serving.client import connect_when_ready
+from bench.targets.base import Started, Target, Timed
 
 READY_TIMEOUT_S = 1200  # a 7B inductor compile plus nine captures takes ~2 min; leave room for slower GPUs
 STOP_TIMEOUT_S = 60  # the server finishes its request in flight, then exits

@@ -13,12 +13,12 @@ import gc
 
 import torch
 
-from bench.running.job import Job
-from bench.running.judging import judge_request
-from bench.running.judging_rule import rule_of
-from bench.running.references import References, prompt_key, timed_key, unseen_key
-from bench.running.sweep import request_pool
-from bench.running.targets import InProcessTarget
+from bench.jobs.job import Job
+from bench.jobs.requests import request_pool
+from bench.judging.references import References, prompt_key, timed_key, unseen_key
+from bench.judging.rule import rule_of
+from bench.judging.verdicts import judge_request
+from bench.targets.inprocess import InProcessTarget
 
 
 def write_one_gpu_references(job: Job) -> None:

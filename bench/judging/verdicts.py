@@ -2,17 +2,17 @@
 
 The baseline writes the references (and checks that a second forward reproduces its first);
 every other strategy is compared with them: by logits and token where the target returns logits
-(bench.measuring.correctness.compare), by token alone where they stay in a server.
+(bench.judging.correctness.compare), by token alone where they stay in a server.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bench.measuring.correctness import compare
-from bench.running.judging_rule import JudgingRule
-from bench.running.references import References
-from bench.running.targets import Target, Timed
-from bench.running.timed_check import TimedCheck
+from bench.judging.correctness import compare
+from bench.judging.references import References
+from bench.judging.rule import JudgingRule
+from bench.judging.timed_check import TimedCheck
+from bench.targets.base import Target, Timed
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 import torch
 
+from bench.jobs.job import Job
 from bench.measuring.clocks import GB, timed_ms
 from bench.models.build import build_model, hf_config, parameter_bytes
 from bench.models.dtypes import TORCH_DTYPES
-from bench.running.job import Job
 from strategies.base import Strategy, StrategyContext
 from strategies.registry import REGISTRY
 

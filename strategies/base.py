@@ -1,6 +1,7 @@
 """The Strategy interface and its registry.
 
-A strategy turns a prompt (host-side token ids) into the first token id. It never times
+A strategy turns a prompt (host-side token ids) into the first token id, and hands over the
+logits that very call computed, which the harness judges after the timer stops. It never times
 itself: the runner times `compile_for`, `capture_for` and `first_token` from outside.
 A new strategy is one file: subclass Strategy, decorate with @register, import it in
 strategies/__init__.py.
@@ -25,6 +26,14 @@ def register(cls: type["Strategy"]) -> type["Strategy"]:
         raise ValueError(f"strategy {cls.name!r} registered twice")
     REGISTRY[cls.name] = cls
     return cls
+
+
+@dataclass(frozen=True)
+class FirstToken:
+    """What one call of first_token returns: the token, and the logits that same call computed
+    (not a second forward), so what is judged is what was timed."""
+    token: int  # a host int: reading it waited for the device
+    logits: torch.Tensor  # [V] on the device, no copy made; a graph's static buffer: read it before the next call
 
 
 @dataclass(frozen=True)
@@ -90,9 +99,11 @@ class Strategy(abc.ABC):
         Eager greedy or temperature sampling, as configured (self.ctx is set by setup)."""
         return sample_next_token(logits, self.ctx.temperature, self.ctx.sampling_mode == "temperature")
 
-    def first_token(self, input_ids: list[int]) -> int:
-        """Host token ids -> first generated token id as a host int (what TTFT measures)."""
-        return int(self.sample(self.logits(input_ids)).item())
+    def first_token(self, input_ids: list[int]) -> FirstToken:
+        """Host token ids -> the first generated token id as a host int (what TTFT measures), with
+        the logits this call sampled it from."""
+        logits = self.logits(input_ids)
+        return FirstToken(int(self.sample(logits).item()), logits.reshape(-1, logits.shape[-1])[-1])
 
     def stats(self) -> dict[str, Any]:
         """Counters worth keeping in run.json (graphs captured, evicted, memory held...)."""

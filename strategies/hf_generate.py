@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-from strategies.base import Strategy, StrategyContext, register
+from strategies.base import FirstToken, Strategy, StrategyContext, register
 
 
 @register
@@ -23,13 +23,14 @@ class HfGenerate(Strategy):
         ids = torch.tensor([input_ids], dtype=torch.long, device=self.ctx.device)  # [1, S]
         return self.model.generate(ids, attention_mask=torch.ones_like(ids), **self.kwargs, **extra)
 
-    def first_token(self, input_ids: list[int]) -> int:
-        """Timed as a user calls it: generate returns the prompt plus one token."""
-        return int(self._generate(input_ids)[0, -1].item())
+    def first_token(self, input_ids: list[int]) -> FirstToken:
+        """Timed as a user calls it, asking generate for the raw logits it computes anyway (a reference
+        to them, no extra forward): the prompt plus one token, and that token's logits."""
+        out = self._generate(input_ids, output_logits=True, return_dict_in_generate=True)
+        return FirstToken(int(out.sequences[0, -1].item()), out.logits[0][0])  # logits: [V], before processors
 
     def logits(self, input_ids: list[int]) -> torch.Tensor:
-        out = self._generate(input_ids, output_logits=True, return_dict_in_generate=True)
-        return out.logits[0][0]  # [V], before logits processors
+        return self._generate(input_ids, output_logits=True, return_dict_in_generate=True).logits[0][0]
 
     def close(self) -> None:
         self.model = None

@@ -5,7 +5,7 @@ import bisect
 
 import torch
 
-from strategies.base import Strategy, StrategyContext
+from strategies.base import FirstToken, Strategy, StrategyContext
 from strategies.graph_forward import CapturedForward, capture_forward, release_forward
 from strategies.graph_manager import GraphManager
 from strategies.last_logits import LastLogits
@@ -79,10 +79,12 @@ class RollingGraphs:
         with self.manager.lock:  # a background capture must not start between load and replay
             return self._replay(input_ids).logits
 
-    def greedy_token(self, input_ids: list[int]) -> int:
-        """Replay and read the token the graph's own argmax copied out (greedy_in_graph only)."""
+    def greedy_token(self, input_ids: list[int]) -> FirstToken:
+        """Replay and read the token the graph's own argmax copied out (greedy_in_graph only), with the
+        graph's static logits it took the argmax of."""
         with self.manager.lock:
-            return self._replay(input_ids).token()
+            entry = self._replay(input_ids)
+            return FirstToken(entry.token(), entry.logits.view(-1))
 
     def memory_bytes(self) -> int:
         return sum(entry.bytes_held for entry in self.manager.graphs.values())
@@ -117,7 +119,7 @@ class GraphStrategy(Strategy):
     def logits(self, input_ids: list[int]) -> torch.Tensor:
         return self.graphs.logits(input_ids)
 
-    def first_token(self, input_ids: list[int]) -> int:
+    def first_token(self, input_ids: list[int]) -> FirstToken:
         if self.graphs.greedy_in_graph:
             return self.graphs.greedy_token(input_ids)
         return super().first_token(input_ids)

@@ -34,3 +34,9 @@ def write_config(tmp_path):
         path.write_text(raw if isinstance(raw, str) else yaml.safe_dump(raw))
         return path
     return write
+
+
+def other_token(answer, vocab_size: int):
+    """A cheating strategy's answer: the next token id instead of the one computed, with the same logits."""
+    import dataclasses
+    return dataclasses.replace(answer, token=(answer.token + 1) % vocab_size)

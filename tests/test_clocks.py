@@ -13,7 +13,7 @@ class SleepyStrategy:
 
     def first_token(self, input_ids: list[int]) -> int:
         time.sleep(FIRST_TOKEN_S)
-        return len(input_ids)
+        return len(input_ids)  # what first_token returns is handed back as is
 
 
 def test_ttft_covers_the_whole_first_token_call():

@@ -81,8 +81,8 @@ def strategy_matches_baseline(preset: str, name: str, options: dict) -> list[str
         for n in LENGTHS:
             strategy.compile_for(n)
             ids = prompts[n]
-            verdict = compare(last_logits(strategy, ids), strategy.first_token(ids), last_logits(base, ids),
-                              base.first_token(ids), torch.float32, layers=1)  # tiny: the unscaled limit
+            verdict = compare(last_logits(strategy, ids), strategy.first_token(ids).token, last_logits(base, ids),
+                              base.first_token(ids).token, torch.float32, layers=1)  # tiny: the unscaled limit
             assert verdict.matches, f"{preset} {name} @ {n}: {verdict.note}"
         strategy.close()
     return strategy.notes

@@ -51,12 +51,12 @@ def start(name: str, options: dict, model, ctx):
 def reference(model, config, ctx):
     base = start("baseline", {}, model, ctx)
     prompts = make_prompts(ctx.lengths, 0, config)
-    return prompts, {n: (last_logits(base, ids), base.first_token(ids)) for n, ids in prompts.items()}
+    return prompts, {n: (last_logits(base, ids), base.first_token(ids).token) for n, ids in prompts.items()}
 
 
 def assert_matches(strategy, prompts, ref, dtype):
     for n, ids in prompts.items():
-        token = strategy.first_token(ids)
+        token = strategy.first_token(ids).token
         verdict = compare(last_logits(strategy, ids), token, ref[n][0], ref[n][1], dtype,
                           layers=1)  # the models here have at most 32 layers: the unscaled limit
         assert verdict.matches, f"{strategy.name} @ {n}: {verdict.note}"
@@ -130,7 +130,7 @@ def test_the_graphs_own_argmax_is_the_token_of_its_logits(tiny):
         strategy = start("cuda-graph", {"buckets": [256]}, model, ctx)
         assert strategy.graphs.greedy_in_graph
         for n in (200, 5, 64, 17):  # one graph, prompts of falling length: stale ids must not leak in
-            token = strategy.first_token(prompts[n])
+            token = strategy.first_token(prompts[n]).token
             assert token == int(strategy.logits(prompts[n]).argmax()) == ref[n][1]
         strategy.close()
 

@@ -14,13 +14,13 @@ from bench.jobs.job import Job
 from bench.judging.references import References, timed_key, unseen_key
 from bench.judging.rule import JudgingRule
 from bench.judging.verdicts import judge_request
-from bench.measuring.logits import last_logits
 from bench.running.worker import sweep
 from bench.targets.base import Target, Timed
+from strategies.base import FirstToken
 from strategies.baseline import Baseline
 from strategies.option_types import OPTION_TYPES
 from strategies.registry import REGISTRY
-from tests.conftest import tiny_raw
+from tests.conftest import other_token, tiny_raw
 
 PROMPTS = 8  # the default prompts.per_length
 GREEDY, SAMPLED = JudgingRule(torch.float16, 1, False, 0), JudgingRule(torch.float16, 1, True, 0)
@@ -111,8 +111,8 @@ def test_a_wrong_token_on_one_prompt_only_is_flagged(judged_run, monkeypatch):
         name = "one-wrong"
 
         def first_token(self, input_ids):
-            token = super().first_token(input_ids)
-            return (token + 1) % self.ctx.vocab_size if tuple(input_ids) in bad else token
+            answer = super().first_token(input_ids)
+            return other_token(answer, self.ctx.vocab_size) if tuple(input_ids) in bad else answer
 
     register(monkeypatch, OneWrong)
     for p in points_of(tiny_job(judged_run[0], "one-wrong")).values():
@@ -129,8 +129,8 @@ def test_a_wrong_token_on_some_timed_requests_only_is_flagged(judged_run, monkey
         def first_token(self, input_ids):
             calls = self.__dict__.setdefault("calls", {})
             calls[len(input_ids)] = calls.get(len(input_ids), 0) + 1
-            token = super().first_token(input_ids)
-            return token + 1 if calls[len(input_ids)] == judged_and_warm + 3 else token  # the 3rd timed one
+            answer = super().first_token(input_ids)
+            return other_token(answer, self.ctx.vocab_size) if calls[len(input_ids)] == judged_and_warm + 3 else answer  # the 3rd timed one
 
     register(monkeypatch, WrongWhenTimed)
     for p in points_of(tiny_job(judged_run[0], "wrong-when-timed")).values():
@@ -199,7 +199,8 @@ def test_temperature_sampling_is_checked_exactly_on_every_timed_request(tmp_path
         name = "argmax"
 
         def first_token(self, input_ids):
-            return int(last_logits(self, input_ids).argmax())
+            logits = self.logits(input_ids)
+            return FirstToken(int(logits.reshape(-1).argmax()), logits.reshape(-1))
 
     for cls in (Honest, Argmax):
         register(monkeypatch, cls)
@@ -324,8 +325,8 @@ def test_every_judgement_of_a_run_gets_the_models_layer_count(judged_run, monkey
         name = "timed-wrong"
 
         def first_token(self, input_ids):
-            token = super().first_token(input_ids)
-            return token if tuple(input_ids) in judged else (token + 1) % self.ctx.vocab_size
+            answer = super().first_token(input_ids)
+            return answer if tuple(input_ids) in judged else other_token(answer, self.ctx.vocab_size)
 
     register(monkeypatch, TimedWrong)
     job = tiny_job(judged_run[0], "timed-wrong")

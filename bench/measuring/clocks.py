@@ -25,13 +25,13 @@ def timed_ms(fn: Callable[[], object], device: torch.device) -> tuple[object, fl
     return result, (time.perf_counter_ns() - start) / 1e6
 
 
-def time_request(strategy, input_ids: list[int]) -> tuple[int, int]:
-    """TTFT of one request: host ids -> host int token. Returns (token, nanoseconds).
-    strategy: anything with first_token(ids) -> int, which ends in .item() and so waits for the
-    device; no extra sync is needed."""
+def time_request(strategy, input_ids: list[int]) -> tuple[T, int]:
+    """TTFT of one request: host ids -> host int token. Returns (what first_token returned, nanoseconds).
+    strategy: anything with first_token(ids) whose token is a host int (its .item() waited for the
+    device; no extra sync is needed)."""
     start = time.perf_counter_ns()
-    token = strategy.first_token(input_ids)
-    return token, time.perf_counter_ns() - start
+    answer = strategy.first_token(input_ids)
+    return answer, time.perf_counter_ns() - start
 
 
 def timed_loop(request: Callable[[int], T], warmup: int, repeats: int) -> list[T]:

@@ -17,12 +17,13 @@ import torch.distributed as dist
 from torch.distributed.device_mesh import init_device_mesh
 
 from bench.jobs.job import Job
-from bench.measuring.clocks import GB, sync, time_request
+from bench.measuring.clocks import GB, sync
 from bench.measuring.logits import last_logits
 from bench.models.build import hf_config
 from bench.models.dtypes import TORCH_DTYPES
 from bench.parallel.sharded_build import build_sharded_model
-from bench.targets.base import Started, Timed
+from bench.targets.base import Started
+from bench.targets.inprocess import timed_answer
 from bench.targets.loading import Loaded, error_text, load_strategy, recover
 
 CLOSE = "close"
@@ -75,7 +76,7 @@ def run_command(loaded: Loaded, device: torch.device, command: tuple):
         dist.barrier()  # every rank leaves together, so rank 0's clock does not count a peer's lag
         gc.disable()  # as the sweep's timed loop does in one process: a collection on any rank is noise
         try:
-            return Timed(*time_request(strategy, args[0]))
+            return timed_answer(strategy, args[0])
         finally:
             gc.enable()
     if name == "logits":

@@ -96,7 +96,7 @@ class GeneratorServer:
         started = time.perf_counter_ns()
         request = job.request
         try:
-            token = self.strategy.first_token(request.input_tokens)
+            token = self.strategy.first_token(request.input_tokens).token
         except Exception as exc:  # one failing request must not take the server down
             self._finish(job, {"status": "error", "error": f"inference failed: {type(exc).__name__}: {exc}"})
             return

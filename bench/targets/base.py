@@ -15,10 +15,13 @@ import torch
 
 @dataclass(frozen=True)
 class Timed:
-    """One request: the first token, the client's TTFT, and the server's where there is one."""
+    """One request: the first token, the client's TTFT, the server's where there is one, and the
+    logits the timed call computed ([V] fp32 on the host, copied after the timer stopped; None where
+    they stay in another process)."""
     token: int
     ns: int
     server_ns: int | None = None
+    logits: torch.Tensor | None = None
 
 
 @dataclass(frozen=True)

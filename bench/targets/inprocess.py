@@ -5,9 +5,15 @@ import torch
 
 from bench.jobs.job import Job
 from bench.measuring.clocks import GB, sync, time_request
-from bench.measuring.logits import last_logits
+from bench.measuring.logits import host_copy, last_logits
 from bench.targets.base import Started, Target, Timed
 from bench.targets.loading import Phase, error_text, ignore_phase, load_strategy, recover
+
+
+def timed_answer(strategy, input_ids: list[int]) -> Timed:
+    """One timed request to a strategy in this process; its logits copied to the host after the timer."""
+    answer, ns = time_request(strategy, input_ids)
+    return Timed(answer.token, ns, logits=host_copy(answer.logits))
 
 
 class InProcessTarget(Target):
@@ -26,7 +32,7 @@ class InProcessTarget(Target):
         return Started(self.loaded.facts(), self.loaded.mem_weights_gb, prepared)
 
     def first_token(self, input_ids: list[int]) -> Timed:
-        return Timed(*time_request(self.loaded.strategy, input_ids))
+        return timed_answer(self.loaded.strategy, input_ids)
 
     def logits(self, input_ids: list[int]) -> torch.Tensor:
         return last_logits(self.loaded.strategy, input_ids)

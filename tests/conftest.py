@@ -5,6 +5,7 @@ import copy
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -34,3 +35,12 @@ def write_config(tmp_path):
         path.write_text(raw if isinstance(raw, str) else yaml.safe_dump(raw))
         return path
     return write
+
+
+@pytest.fixture
+def medians():
+    """A summary frame from (strategy, length, p50 ms) rows, every point ok and matching the baseline."""
+    def frame(rows) -> pd.DataFrame:
+        return pd.DataFrame([{"strategy": s, "prompt_len": n, "status": "ok", "matches_baseline": True,
+                              "ttft_p50_ms": ms, "note": ""} for s, n, ms in rows])
+    return frame

@@ -12,7 +12,7 @@ TRANSFORMERS_SPEC ?= transformers==5.17.0
 # the report toolchain pinned, so `make tables` rebuilds committed tables and plots byte for byte
 REPORT_SPEC ?= pandas==3.1.1 matplotlib==3.11.2 numpy==2.4.6
 
-.PHONY: bench test tables readme bench-gpu test-gpu env clean-env
+.PHONY: bench test tables docs readme bench-gpu test-gpu env clean-env
 
 # The stamp file makes the install happen once; an interpreter given as PYTHON=... skips it.
 $(VENV)/.installed: pyproject.toml
@@ -39,9 +39,12 @@ test: env
 tables: env
 	PYTHONPATH=. $(PYTHON) -m bench report --all results
 
-# the README's result tables and the sentences with numbers, between its `generated:` markers
-readme: env
-	PYTHONPATH=. $(PYTHON) -m bench.reporting.readme_tables README.md results
+# the numbers in README.md and docs/*.md, between their `generated:` markers, from results/
+# (docs/sections.yaml names which run feeds which section)
+docs: env
+	PYTHONPATH=. $(PYTHON) -m tools.render_docs
+
+readme: docs
 
 bench-gpu: env
 	PYTHONPATH=. $(PYTHON) -m bench run $(GPU_CONFIG)

@@ -5,6 +5,7 @@ import copy
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -40,3 +41,12 @@ def other_token(answer, vocab_size: int):
     """A cheating strategy's answer: the next token id instead of the one computed, with the same logits."""
     import dataclasses
     return dataclasses.replace(answer, token=(answer.token + 1) % vocab_size)
+
+
+@pytest.fixture
+def medians():
+    """A summary frame from (strategy, length, p50 ms) rows, every point ok and matching the baseline."""
+    def frame(rows) -> pd.DataFrame:
+        return pd.DataFrame([{"strategy": s, "prompt_len": n, "status": "ok", "matches_baseline": True,
+                              "ttft_p50_ms": ms, "note": ""} for s, n, ms in rows])
+    return frame

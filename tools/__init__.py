@@ -1,0 +1,1 @@
+"""Repository tools, not shipped with the package: `python -m tools.render_docs` regenerates the documents."""

@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from bench.config import schema
-from bench.models.presets import PRESETS
+from bench.config.presets import PRESETS
 from strategies.option_types import OPTION_TYPES
 from tools import config_reference
 from tools.config_reference import keys_table, options_table, presets_table

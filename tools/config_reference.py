@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 
 from bench.config import schema
-from bench.models.presets import PRESETS
+from bench.config.presets import PRESETS
 from bench.reporting.tables import markdown_table
 from strategies import option_types as opts
 from tools.sections import DocsError

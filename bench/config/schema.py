@@ -120,6 +120,10 @@ class SamplingConfig:
 class MeasureConfig:
     warmup: int = 5  # enough for allocator and cuBLAS heuristics to settle after the cold request
     repeats: int = 100  # 100 samples make p99 an interpolated order statistic, not just the max
+    # the timed requests are split into rounds spread over the strategy's measuring time (every length gets
+    # a share in each round), so the intervals see the drift between rounds, not only within one; see
+    # bench.scenarios.rounds for how repeats are divided
+    rounds: int = 10
     unseen_length: int | None = None  # the cold-start probe's length; None: between the two shortest
     # after a strategy that compiles, start it once more in a new process that finds the compile cache
     # the first one left (a server's restart) and report how soon that one is ready
@@ -128,6 +132,7 @@ class MeasureConfig:
     def __post_init__(self):
         check_int("measure.warmup", self.warmup, minimum=0, maximum=MAX_REQUESTS)
         check_int("measure.repeats", self.repeats, minimum=1, maximum=MAX_REQUESTS)
+        check_int("measure.rounds", self.rounds, minimum=1, maximum=MAX_REQUESTS)  # more than repeats: one each
         if not isinstance(self.restart, bool):
             raise ConfigError(f"measure.restart: expected true or false, got {shown(self.restart)}")
         if self.unseen_length is not None:

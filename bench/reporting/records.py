@@ -34,22 +34,24 @@ class PointRecord:
     timed_checked: int | None = None  # timed requests whose token was compared with the baseline's (format 4 on)
     timed_mismatches: int | None = None  # of those, tokens other than the baseline's and no near tie
     samples_ns: tuple[int, ...] = field(default=(), repr=False)
+    sample_rounds: tuple[int, ...] = field(default=(), repr=False)  # the round of each sample (format 5 on)
     server_samples_ns: tuple[int, ...] = field(default=(), repr=False)  # transport: ipc only
 
     def to_dict(self) -> dict:
         return {**dataclasses.asdict(self), "samples_ns": list(self.samples_ns),
-                "server_samples_ns": list(self.server_samples_ns)}
+                "sample_rounds": list(self.sample_rounds), "server_samples_ns": list(self.server_samples_ns)}
 
     def stored(self) -> dict:
         """The run.json record: everything but the samples."""
         data = dataclasses.asdict(self)
-        del data["samples_ns"], data["server_samples_ns"]
+        del data["samples_ns"], data["sample_rounds"], data["server_samples_ns"]
         return data
 
     @classmethod
     def from_dict(cls, data: dict) -> "PointRecord":
         data = dict(data)
         data["samples_ns"] = tuple(data.get("samples_ns") or ())
+        data["sample_rounds"] = tuple(data.get("sample_rounds") or ())
         data["server_samples_ns"] = tuple(data.get("server_samples_ns") or ())
         return cls(**{k: v for k, v in upgrade_point(data).items() if k in POINT_FIELDS})
 

@@ -28,12 +28,13 @@ RUN_METADATA_KEYS = ("format_version", "name", "status", "started", "finished", 
 
 
 def load_samples(out_dir: Path) -> pd.DataFrame:
-    """samples.csv of a run folder (one row per timed request)."""
+    """samples.csv of a run folder (one row per timed request); a format without rounds reads as one round."""
     path = Path(out_dir) / SAMPLES_FILE
     try:
-        return pd.read_csv(path, dtype={"ttft_ns": "int64", "server_ttft_ns": "float64"})
+        samples = pd.read_csv(path, dtype={"ttft_ns": "int64", "server_ttft_ns": "float64"})
     except (OSError, ValueError) as exc:
         raise ValueError(f"{path}: cannot read samples ({exc})") from None
+    return samples if "round" in samples else samples.assign(round=0)  # formats 1-4
 
 
 def load_summary(out_dir: Path) -> tuple[dict, pd.DataFrame]:

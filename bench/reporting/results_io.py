@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Iterable
 
 from bench.reporting.records import PointRecord, StrategyRecord
-from bench.reporting.samples_file import SAMPLE_COLUMNS, SamplesScan, append_rows, scan_samples, truncate_to
+from bench.reporting.samples_file import (SAMPLE_COLUMNS, SamplesScan, append_rows, padded, scan_samples,
+                                          truncate_to)
 
 # Bump with a comment saying why whenever a field changes meaning.
 # 1: first format.
@@ -25,8 +26,11 @@ from bench.reporting.samples_file import SAMPLE_COLUMNS, SamplesScan, append_row
 # 4: every warm-up and timed request asks a prompt of its own, and each timed token is checked
 #    against the baseline's for the same request: points gain timed_checked and timed_mismatches,
 #    and near_ties counts timed requests too. Version 3 left both new fields unset (None).
-FORMAT_VERSION = 4
-READABLE_VERSIONS = (1, 2, 3, 4)  # a v1 folder simply has no server column
+# 5: a strategy's timed requests are measured in measure.rounds rounds spread over its measuring time;
+#    samples.csv gains round (each request's round, 0 first), which the intervals resample. Versions
+#    1-4 have no round column and are read as one round (round 0).
+FORMAT_VERSION = 5
+READABLE_VERSIONS = (1, 2, 3, 4, 5)  # a v1 folder simply has no server column
 RUN_FILE = "run.json"
 SAMPLES_FILE = "samples.csv"
 
@@ -73,6 +77,11 @@ class RunRecord:
         self.data["environment"].setdefault("device", info)
         self.save()
 
+    def set_environment(self, fields: dict) -> None:
+        """Add environment keys measured after the start (the "_end" values)."""
+        self.data["environment"].update(fields)
+        self.save()
+
     def set_roofline(self, facts: dict) -> None:
         self.data["roofline"] = facts
         self.save()
@@ -90,10 +99,11 @@ class RunRecord:
     def add_point(self, strategy: str, point: PointRecord) -> None:
         """Append the point's samples to samples.csv and its record to run.json: both or neither."""
         server = point.server_samples_ns or [""] * len(point.samples_ns)
+        rounds = point.sample_rounds or [0] * len(point.samples_ns)
         samples = self.out_dir / SAMPLES_FILE
         size = samples.stat().st_size
-        append_rows(samples, [[strategy, point.prompt_len, i, ns, server_ns]
-                              for i, (ns, server_ns) in enumerate(zip(point.samples_ns, server))])
+        append_rows(samples, [[strategy, point.prompt_len, i, ns, server_ns, r]
+                              for i, (ns, server_ns, r) in enumerate(zip(point.samples_ns, server, rounds))])
         self.data["points"].append({"strategy": strategy, **point.stored()})
         try:
             self.save()
@@ -123,7 +133,7 @@ class RunRecord:
         data["points"] = [p for p in data["points"] if p["strategy"] in kept]
         data["status"], data["finished"] = "running", None
         data.setdefault("resumed", []).append(now())
-        rows = [row + [""] * (len(SAMPLE_COLUMNS) - len(row)) for name in kept for row in scan.rows.get(name, [])]
+        rows = [padded(row) for name in kept for row in scan.rows.get(name, [])]
         return cls(out_dir, data, rows), kept, rejected
 
     def has_point(self, strategy: str, prompt_len: int) -> bool:

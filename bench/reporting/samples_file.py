@@ -14,8 +14,12 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-SAMPLE_COLUMNS = ["strategy", "prompt_len", "request", "ttft_ns", "server_ttft_ns"]
-V1_COLUMNS = SAMPLE_COLUMNS[:-1]  # format 1 had no server column
+SAMPLE_COLUMNS = ["strategy", "prompt_len", "request", "ttft_ns", "server_ttft_ns", "round"]
+V4_COLUMNS = SAMPLE_COLUMNS[:-1]  # formats 2-4 measured in one round and wrote no round column
+V1_COLUMNS = V4_COLUMNS[:-1]  # format 1 had no server column
+# what a column an older format lacks holds when its rows are written again (a resumed run): no server
+# TTFT, and one round
+OLDER_ROW_FILL = {"server_ttft_ns": "", "round": "0"}
 
 
 def append_rows(path: Path, rows: list[list]) -> None:
@@ -36,6 +40,11 @@ def append_rows(path: Path, rows: list[list]) -> None:
             raise
     finally:
         os.close(fd)
+
+
+def padded(row: list[str]) -> list[str]:
+    """A row of an older format with the columns it lacks filled (OLDER_ROW_FILL)."""
+    return row + [OLDER_ROW_FILL[name] for name in SAMPLE_COLUMNS[len(row):]]
 
 
 def truncate_to(path: Path, size: int) -> None:
@@ -74,7 +83,7 @@ def scan_samples(path: Path) -> SamplesScan:
         return scan
     lines = [line.removesuffix("\r") for line in text.split("\n")]
     header = lines[0].split(",")
-    if header not in (SAMPLE_COLUMNS, V1_COLUMNS):
+    if header not in (SAMPLE_COLUMNS, V4_COLUMNS, V1_COLUMNS):
         scan.file_problem = f"{path}: line 1: header {lines[0][:80]!r}, expected {','.join(SAMPLE_COLUMNS)!r}"
         return scan
     body = lines[1:]

@@ -1,15 +1,18 @@
-"""The sweep: one strategy through one target, every length, then the unseen-length probe.
+"""The sweep: one strategy through one target, every length in rounds, then the unseen-length probe.
 
-Per length: the cold request (prompt 0), every prompt judged against the baseline's reference,
-warm-up, then timed requests, each asking a prompt of its own (made before timing starts, so no
-cache of an input can help), whose tokens must be the baseline's for the same requests
-(timed_check.py). Every request is seeded with sampling.seed first, outside the timer, so sampling
-is reproducible.
+Per length, before any timing: the cold request (prompt 0), every prompt judged against the
+baseline's reference, then the warm-up. Then the timed requests in measure.rounds rounds, round-major
+(bench.scenarios.rounds): each round asks every length for its share, so each length's samples span the
+strategy's whole measuring time. Each timed request asks a prompt of its own (made before timing
+starts, so no cache of an input can help); after the last round its tokens must be the baseline's for
+the same requests (timed_check.py). Every request is seeded with sampling.seed first, outside the
+timer, so sampling is reproducible.
 """
 from __future__ import annotations
 
 import time
 import traceback
+from dataclasses import dataclass, field
 from typing import Callable
 
 from bench.jobs.job import Job
@@ -20,21 +23,32 @@ from bench.judging.timed_check import check_timed
 from bench.judging.verdicts import PromptVerdict, judge_request, tally
 from bench.measuring.clocks import timed_loop
 from bench.reporting.records import PointRecord
-from bench.targets.base import Started, Target
+from bench.scenarios.rounds import round_sizes
+from bench.targets.base import Started, Target, Timed
 from bench.targets.loading import error_text
 
 Emit = Callable[[dict], None]
 
 
 def run_sweep(job: Job, target: Target, emit: Emit) -> None:
-    """Start the target, measure every length and the unseen-length probe, emitting events as they come."""
+    """Start the target, measure every length in rounds, then the unseen-length probe, emitting events as they come."""
     refs = References(job.run_folder, writing=job.writes_references)
     started = target.start()
     emit({"event": "ready", "time": time.time()})
     emit({"event": "strategy", "status": "ok", **started.facts})
-    for n in job.config.prompts.lengths:
-        emit({"event": "phase", "text": f"measuring {n} tokens"})
-        point = measure_length(job, target, refs, started, n)
+    lengths = job.config.prompts.lengths
+    points: dict[int, OpenPoint | PointRecord] = {}
+    for n in lengths:
+        emit({"event": "phase", "text": f"judging {n} tokens"})
+        points[n] = measure_length(job, target, refs, started, n)
+    sizes = round_sizes(job.config.measure.repeats, job.config.measure.rounds)
+    for r, size in enumerate(sizes):
+        emit({"event": "phase", "text": f"timing round {r + 1} of {len(sizes)}"})
+        for n in lengths:
+            if isinstance(points[n], OpenPoint) and size:
+                points[n] = time_round(target, points[n], r, size)
+    for n in lengths:
+        point = close_length(job, target, refs, points[n])
         refs.save()
         emit({"event": "point", **point.to_dict()})
     emit({"event": "phase", "text": f"unseen length {job.unseen_len}"})
@@ -47,8 +61,43 @@ def tokens_comparable(job: Job, target: Target) -> bool:
     return target.seeded or job.config.sampling.mode == "greedy"
 
 
-def measure_length(job: Job, target: Target, refs: References, started: Started, n: int) -> PointRecord:
-    """One point: judge every prompt, then time requests of prompts of their own and check their tokens."""
+@dataclass
+class OpenPoint:
+    """A length judged and warmed up, whose timed requests arrive one round at a time."""
+    base: dict  # the PointRecord fields known before timing
+    judged: list[tuple[Timed, PromptVerdict]]
+    own: list[list[int]]  # the requests' own prompts
+    pool: list[list[int]]  # request i (the warm-up counts first) asks pool[i % len(pool)]
+    warmup: int
+    seed: int
+    memory: dict = field(default_factory=dict)  # PointRecord memory fields, the largest over the parts
+    timed: list[Timed] = field(default_factory=list)
+    rounds: list[int] = field(default_factory=list)  # the round of each timed request
+
+    def prompt(self, i: int) -> list[int]:
+        return self.pool[i % len(self.pool)]
+
+    def request(self, target: Target, i: int) -> Timed:
+        """Request i of the length, seeded first, outside the timer."""
+        target.reseed(self.seed)
+        return target.first_token(self.prompt(i))
+
+    def measured(self, target: Target) -> None:
+        """A part of the length's measurement ended: keep the largest of each memory field."""
+        for key, value in target.end_point().items():
+            if value is not None and (self.memory.get(key) is None or value > self.memory[key]):
+                self.memory[key] = value
+
+
+def failed(target: Target, exc: Exception, base: dict) -> PointRecord:
+    """The point of a length whose measurement raised; the target gives back what the failure held."""
+    traceback.print_exc()
+    target.recover()
+    return PointRecord(status="error", note=error_text(exc), **base)
+
+
+def measure_length(job: Job, target: Target, refs: References, started: Started, n: int) -> OpenPoint | PointRecord:
+    """A length before its rounds: every prompt judged, then the warm-up; an error point where that failed."""
     base = {"prompt_len": n, "mem_weights_gb": started.mem_weights_gb}
     prepared = started.prepared[n]
     if isinstance(prepared, str):
@@ -56,37 +105,56 @@ def measure_length(job: Job, target: Target, refs: References, started: Started,
     base["jit_compile_ms"], base["graph_capture_ms"] = prepared
     cfg, prompts = job.config, [list(p) for p in job.prompts[n]]
     rule, comparable = rule_of(job), tokens_comparable(job, target)
-    warmup, count = cfg.measure.warmup, cfg.measure.warmup + cfg.measure.repeats
     own, pool = request_pool(job, n, prompts)  # before any timing
     try:
         target.begin_point()
         judged = [judge_request(target, refs, prompt_key(n, k), ids, rule, comparable)
                   for k, ids in enumerate(prompts)]  # prompt 0's request is the cold one
-
-        def request(i: int):
-            target.reseed(rule.seed)
-            return target.first_token(pool[i % len(pool)])
-
-        timed = timed_loop(request, warmup, cfg.measure.repeats)
-        memory = target.end_point()
-        checked = check_timed(target, refs, n, [pool[i % len(pool)] for i in range(warmup, count)],
-                              [t.token for t in timed], warmup, rule)
+        point = OpenPoint(base, judged, own, pool, cfg.measure.warmup, rule.seed)
+        for i in range(point.warmup):
+            point.request(target, i)
+        point.measured(target)
     except Exception as exc:
-        traceback.print_exc()
-        target.recover()
-        return PointRecord(status="error", note=error_text(exc), **base)
-    result = tally([v for _, v in judged], checked)
-    cold = judged[0][0]
-    repeats = [] if len(own) == count else [f"only {len(own)} prompts of their own exist at this length for "
-                                            f"{count} requests: requests repeat them"]
+        return failed(target, exc, base)
+    return point
+
+
+def time_round(target: Target, point: OpenPoint, r: int, size: int) -> OpenPoint | PointRecord:
+    """The length's next `size` timed requests, as round r; an error point where one failed."""
+    first = point.warmup + len(point.timed)
+    try:
+        target.begin_point()
+        point.timed += timed_loop(lambda j: point.request(target, first + j), 0, size)
+        point.measured(target)
+    except Exception as exc:
+        return failed(target, exc, point.base)
+    point.rounds += [r] * size
+    return point
+
+
+def close_length(job: Job, target: Target, refs: References, point: OpenPoint | PointRecord) -> PointRecord:
+    """A length after its rounds: every timed token checked against the baseline's, then its record."""
+    if isinstance(point, PointRecord):
+        return point
+    n, warmup, rule = point.base["prompt_len"], point.warmup, rule_of(job)
+    try:
+        checked = check_timed(target, refs, n, [point.prompt(warmup + j) for j in range(len(point.timed))],
+                              [t.token for t in point.timed], warmup, rule)
+    except Exception as exc:
+        return failed(target, exc, point.base)
+    result = tally([v for _, v in point.judged], checked)
+    cold, count = point.judged[0][0], warmup + len(point.timed)
+    repeats = [] if len(point.own) == count else [f"only {len(point.own)} prompts of their own exist at this "
+                                                  f"length for {count} requests: requests repeat them"]
     note = "; ".join(x for x in [*result.notes, *repeats, *target.notes()] if x)
     return PointRecord(status="ok", note=note, cold_ttft_ms=cold.ns / 1e6, token=cold.token,
                        matches_baseline=result.matches_baseline, max_abs_logit_diff=result.max_abs_logit_diff,
                        prompts_judged=result.prompts_judged, prompts_agreed=result.prompts_agreed,
                        near_ties=result.near_ties, timed_checked=result.timed_checked,
-                       timed_mismatches=result.timed_mismatches, samples_ns=tuple(t.ns for t in timed),
-                       server_samples_ns=tuple(t.server_ns for t in timed if t.server_ns is not None),
-                       **memory, **base)
+                       timed_mismatches=result.timed_mismatches, samples_ns=tuple(t.ns for t in point.timed),
+                       sample_rounds=tuple(point.rounds),
+                       server_samples_ns=tuple(t.server_ns for t in point.timed if t.server_ns is not None),
+                       **point.memory, **point.base)
 
 
 def probe_unseen(job: Job, target: Target, refs: References) -> dict:

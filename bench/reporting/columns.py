@@ -1,6 +1,6 @@
 """Every column of summary.csv, named once: where its value comes from and what it means.
 
-The intervals are the stats module's percentile bootstrap (stats.METHOD) at stats.DEFAULT_LEVEL.
+The intervals are the stats module's hierarchical bootstrap over rounds (stats.METHOD) at stats.DEFAULT_LEVEL.
 The summary builds its rows from this table and writes its columns in this order; the tables
 read their labels from it. Adding a metric: a field on PointRecord (if the worker measures it),
 a row here, and, for a derived one, its computation in summary.py.
@@ -32,6 +32,7 @@ COLUMNS = (
     Column("note", DERIVED, "the point's notes, then stability warnings"),
     Column("unstable", DERIVED, "a stability rule fired (std or min/max far from the mean)"),
     Column("n", SAMPLES, "timed requests"),
+    Column("rounds", SAMPLES, "rounds the timed requests were spread over (measure.rounds; 1 before format 5)"),
     Column("ttft_mean_ms", SAMPLES, "mean TTFT"),
     Column("ttft_p50_ms", SAMPLES, "median TTFT", "TTFT (ms)"),
     Column("ttft_p50_ci_low_ms", SAMPLES, "median TTFT: low end of its 95% bootstrap interval", "p50 95% CI (ms)"),
@@ -53,6 +54,9 @@ COLUMNS = (
     Column("mem_reserved_gb", POINT, "GPU memory reserved by the allocator after the point"),
     Column("mem_graphs_gb", POINT, "memory held by the strategy's graphs"),
     Column("speedup_vs_baseline", DERIVED, "baseline p50 / this p50 at the same length"),
+    Column("speedup_ci_low", DERIVED, "speed-up: low end of its 95% bootstrap interval (both points resampled by "
+                                      "their rounds)"),
+    Column("speedup_ci_high", DERIVED, "speed-up: high end of its 95% bootstrap interval"),
     Column("matches_baseline", POINT, "every judged prompt and every timed token agreed with the baseline"),
     Column("max_abs_logit_diff", POINT, "worst |logit - baseline logit| over the judged prompts"),
     Column("prompts_judged", POINT, "distinct prompts compared with the baseline's", "Prompts agreed"),

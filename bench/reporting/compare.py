@@ -26,11 +26,22 @@ COMPARE_COLUMNS = ["reference", "run", "strategy", "prompt_len", "n_reference", 
 
 
 @dataclass(frozen=True)
+class PointSamples:
+    """A point's timed requests in ms and the round of each."""
+    ms: np.ndarray
+    rounds: np.ndarray
+
+    @property
+    def size(self) -> int:
+        return self.ms.size
+
+
+@dataclass(frozen=True)
 class RunSamples:
-    """A run folder's record and its timed requests in ms, per (strategy, prompt_len) of an ok point."""
+    """A run folder's record and its timed requests, per (strategy, prompt_len) of an ok point."""
     label: str
     run: dict
-    samples: dict[tuple[str, int], np.ndarray]
+    samples: dict[tuple[str, int], PointSamples]
 
 
 def load_run_samples(folder: Path) -> RunSamples:
@@ -39,7 +50,7 @@ def load_run_samples(folder: Path) -> RunSamples:
     run = read_run(folder)
     samples = load_samples(folder)
     ok = {(p["strategy"], p["prompt_len"]) for p in run["points"] if p["status"] == "ok"}
-    by_point = {(s, int(n)): g["ttft_ns"].to_numpy(dtype=np.float64) / 1e6
+    by_point = {(s, int(n)): PointSamples(g["ttft_ns"].to_numpy(dtype=np.float64) / 1e6, g["round"].to_numpy())
                 for (s, n), g in samples.groupby(["strategy", "prompt_len"]) if (s, int(n)) in ok}
     return RunSamples(str(folder), run, by_point)
 
@@ -71,9 +82,9 @@ def compare_runs(runs: list[RunSamples], level: float = DEFAULT_LEVEL) -> pd.Dat
     for other in runs[1:]:
         for key in [k for k in reference.samples if k in other.samples]:
             a, b = reference.samples[key], other.samples[key]
-            est = ratio_of_medians(a, b, level=level)
-            rows.append([reference.label, other.label, key[0], key[1], a.size, b.size, float(np.median(a)),
-                         float(np.median(b)), est.ratio, est.low, est.high, est.verdict])
+            est = ratio_of_medians(a.ms, b.ms, level=level, rounds_a=a.rounds, rounds_b=b.rounds)
+            rows.append([reference.label, other.label, key[0], key[1], a.size, b.size, float(np.median(a.ms)),
+                         float(np.median(b.ms)), est.ratio, est.low, est.high, est.verdict])
     return pd.DataFrame(rows, columns=COMPARE_COLUMNS)
 
 

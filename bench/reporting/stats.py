@@ -1,5 +1,10 @@
 """All statistics of the harness, in one place: percentiles, stability warnings and bootstrap
-confidence intervals (of a percentile, and of the ratio of two runs' medians)."""
+confidence intervals (of a percentile, and of the ratio of two medians: a speed-up, a compare).
+
+The intervals are hierarchical where the samples were measured in rounds (measure.rounds): a resample
+draws the rounds with replacement, then requests with replacement within each drawn round, so the
+drift between rounds widens the interval as much as it moves the median. With one round this is the
+plain percentile bootstrap, resample for resample (the same seed gives the same interval)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -23,8 +28,9 @@ BOOTSTRAP_SEED = 0
 DEFAULT_LEVEL = 0.95
 # resampled values held at once (8 bytes each: 32 MB), so 100,000 samples x 2,000 resamples fit
 BOOTSTRAP_CHUNK_VALUES = 4_000_000
-METHOD = (f"percentile bootstrap, {BOOTSTRAP_RESAMPLES:,} resamples with replacement, seed {BOOTSTRAP_SEED}; "
-          "percentiles by numpy linear interpolation")
+METHOD = (f"hierarchical percentile bootstrap, {BOOTSTRAP_RESAMPLES:,} resamples (rounds with replacement, then "
+          f"requests with replacement within each drawn round), seed {BOOTSTRAP_SEED}; percentiles by numpy linear "
+          "interpolation")
 
 
 @dataclass(frozen=True)
@@ -94,13 +100,40 @@ def stability(s: Summary) -> Stability:
     return Stability(bool(rules), tuple(rules + small))
 
 
-def _bootstrap(x: np.ndarray, qs: list[float], rng: np.random.Generator, resamples: int) -> np.ndarray:
-    """The qs-th percentiles of `resamples` resamples of x, shape [len(qs), resamples]; one draw
-    serves every q, and it is drawn in chunks to bound memory."""
-    rows = max(1, BOOTSTRAP_CHUNK_VALUES // x.size)
+@dataclass(frozen=True)
+class Layout:
+    """Samples grouped by round: values sorted by round, each round's first index and size."""
+    values: np.ndarray
+    starts: np.ndarray
+    sizes: np.ndarray
+
+
+def layout(samples, rounds=None) -> Layout:
+    """The samples grouped by their rounds (one label per sample; None: all in one round)."""
+    x = np.asarray(samples, dtype=np.float64)
+    if x.size == 0:
+        raise ValueError("no samples to bootstrap")
+    labels = np.zeros(x.size, dtype=np.int64) if rounds is None else np.asarray(rounds)
+    if labels.shape != x.shape:
+        raise ValueError(f"{x.size} samples but {labels.size} round labels")
+    order = np.argsort(labels, kind="stable")
+    _, sizes = np.unique(labels, return_counts=True)
+    return Layout(x[order], np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes)
+
+
+def _bootstrap(data: Layout, qs: list[float], rng: np.random.Generator, resamples: int) -> np.ndarray:
+    """The qs-th percentiles of `resamples` hierarchical resamples, shape [len(qs), resamples]: each draws as
+    many rounds as there are, with replacement, and fills the slots of the i-th round with requests drawn with
+    replacement from the i-th drawn round. One draw serves every q; drawn in chunks to bound memory. With one
+    round no round is drawn (numpy draws nothing from a range of one), so it is the plain bootstrap."""
+    x, count = data.values, data.values.size
+    slot_round = np.repeat(np.arange(data.sizes.size), data.sizes)  # [count]: the round each slot belongs to
+    rows = max(1, BOOTSTRAP_CHUNK_VALUES // count)
     out = []
     for start in range(0, resamples, rows):
-        idx = rng.integers(0, x.size, size=(min(rows, resamples - start), x.size))
+        k = min(rows, resamples - start)
+        drawn = rng.integers(0, data.sizes.size, size=(k, data.sizes.size))[:, slot_round]  # [k, count]
+        idx = data.starts[drawn] + rng.integers(0, data.sizes[drawn])
         out.append(np.percentile(x[idx], qs, axis=1, method="linear"))
     return np.concatenate(out, axis=1)
 
@@ -112,22 +145,20 @@ def _tails(level: float) -> list[float]:
 
 
 def percentile_cis(samples, qs: list[float], level: float = DEFAULT_LEVEL, resamples: int = BOOTSTRAP_RESAMPLES,
-                   seed: int = BOOTSTRAP_SEED) -> list[Interval]:
-    """Percentile bootstrap intervals of the qs-th percentiles (0-100) of `samples`, from one set of resamples."""
-    x = np.asarray(samples, dtype=np.float64)
-    if x.size == 0:
-        raise ValueError("no samples to bootstrap")
-    ends = np.percentile(_bootstrap(x, list(qs), np.random.default_rng(seed), resamples), _tails(level), axis=1)
+                   seed: int = BOOTSTRAP_SEED, rounds=None) -> list[Interval]:
+    """Bootstrap intervals of the qs-th percentiles (0-100) of `samples`, from one set of resamples;
+    rounds: each sample's round (None: one round)."""
+    resampled = _bootstrap(layout(samples, rounds), list(qs), np.random.default_rng(seed), resamples)
+    ends = np.percentile(resampled, _tails(level), axis=1)
     return [Interval(float(low), float(high)) for low, high in ends.T]
 
 
 def ratio_of_medians(a, b, level: float = DEFAULT_LEVEL, resamples: int = BOOTSTRAP_RESAMPLES,
-                     seed: int = BOOTSTRAP_SEED) -> RatioEstimate:
-    """median(b) / median(a), with a percentile bootstrap interval: a and b resampled independently."""
-    xa, xb = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    if xa.size == 0 or xb.size == 0:
-        raise ValueError("no samples to compare")
+                     seed: int = BOOTSTRAP_SEED, rounds_a=None, rounds_b=None) -> RatioEstimate:
+    """median(b) / median(a), with a bootstrap interval: a and b resampled independently, each by its rounds
+    (None: one round)."""
+    la, lb = layout(a, rounds_a), layout(b, rounds_b)
     rng = np.random.default_rng(seed)
-    ratios = _bootstrap(xb, [50], rng, resamples)[0] / _bootstrap(xa, [50], rng, resamples)[0]
+    ratios = _bootstrap(lb, [50], rng, resamples)[0] / _bootstrap(la, [50], rng, resamples)[0]
     low, high = np.percentile(ratios, _tails(level))
-    return RatioEstimate(float(np.median(xb) / np.median(xa)), float(low), float(high), level)
+    return RatioEstimate(float(np.median(lb.values) / np.median(la.values)), float(low), float(high), level)

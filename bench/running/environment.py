@@ -1,4 +1,8 @@
-"""Environment metadata stored with every run (pyperf's idea: a result carries its machine)."""
+"""Environment metadata stored with every run (pyperf's idea: a result carries its machine).
+
+Every key is named, typed and explained once in bench.reporting.environment_keys. collect() runs
+before the first strategy; at_end() after the last (bench.running.runner.measure), for the values that
+drift during a run: the load, the CPU frequency, the GPUs' clocks and temperature."""
 from __future__ import annotations
 
 import os
@@ -52,9 +56,64 @@ def gpu_state() -> dict:
     return {"gpu": name, "driver": driver, "gpu_memory": memory, "gpu_count": len(out.splitlines())}
 
 
+def load_average() -> list[float] | None:
+    """The load average over 1, 5 and 15 minutes, or None where the system has none."""
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None
+
+
+def cpu_mhz() -> float | None:
+    """The mean current frequency (MHz) of the CPUs this process may use: cpufreq in /sys where the kernel
+    exposes it, else /proc/cpuinfo's "cpu MHz"; None where neither is readable."""
+    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else range(os.cpu_count() or 0)
+    mhz = []
+    for cpu in cpus:
+        try:
+            mhz.append(int(Path(f"/sys/devices/system/cpu/cpu{cpu}/cpufreq/scaling_cur_freq").read_text()) / 1e3)
+        except (OSError, ValueError):
+            break
+    else:
+        return round(sum(mhz) / len(mhz), 1) if mhz else None
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return None
+    per_cpu = [float(line.split(":", 1)[1]) for line in lines if line.startswith("cpu MHz")]
+    chosen = [per_cpu[c] for c in cpus if c < len(per_cpu)]
+    return round(sum(chosen) / len(chosen), 1) if chosen else None
+
+
+def gpu_clocks() -> list[dict] | None:
+    """Per GPU: SM and memory clocks (MHz) and temperature (C) from nvidia-smi, as gpu_state reads the GPU;
+    None without one."""
+    out = _command(["nvidia-smi", "--query-gpu=clocks.sm,clocks.mem,temperature.gpu",
+                    "--format=csv,noheader,nounits"])
+    if not out:
+        return None
+    clocks = []
+    for line in out.splitlines():
+        values = [part.strip() for part in line.split(",")]
+        clocks.append({key: float(v) if v.replace(".", "", 1).isdigit() else None
+                       for key, v in zip(("sm_mhz", "mem_mhz", "temperature_c"), values)})
+    return clocks
+
+
+def drifting(when: str) -> dict:
+    """What moves timings during a run, keyed with `when` ("start" or "end")."""
+    return {f"load_{when}": load_average(), f"cpu_mhz_{when}": cpu_mhz(), f"gpu_clocks_{when}": gpu_clocks()}
+
+
+def at_end() -> dict:
+    """The drifting values after the last strategy, beside the ones collect() took at the start."""
+    return drifting("end")
+
+
 def collect() -> dict:
     """Everything a reader needs to reproduce or judge a run."""
     return {
+        **drifting("start"),
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "cpu": cpu_name(),

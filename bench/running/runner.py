@@ -223,6 +223,7 @@ def measure(job: Job, record: RunRecord, kept: set[str]) -> Outcome:
             except OSError:
                 pass  # the disk that failed the samples may fail run.json too; the error still says why
             raise error from None
+    record.set_environment(environment.at_end())  # the drifting values (load, clocks) after the last strategy
     failure = run_failure(record.data) if status == "complete" else None
     record.finish("failed" if failure else status, failure)
     try:

@@ -34,9 +34,9 @@ from strategies.registry import REGISTRY
 
 def device_info(device: torch.device) -> dict:
     if device.type != "cuda":
-        return {"device": str(device)}
+        return {"device": str(device), "torch_threads": torch.get_num_threads()}
     props = torch.cuda.get_device_properties(device)
-    return {"device": str(device), "device_name": props.name, "capability": f"{props.major}.{props.minor}",
+    return {"device": str(device), "torch_threads": torch.get_num_threads(), "device_name": props.name, "capability": f"{props.major}.{props.minor}",
             "multiprocessors": props.multi_processor_count, "device_memory_gb": props.total_memory / GB}
 
 

@@ -165,7 +165,8 @@ def test_a_strategy_answering_with_the_previous_requests_token_is_flagged(judged
         name = "lagging"
 
         def first_token(self, input_ids):
-            n, calls, previous = len(input_ids), self.__dict__.setdefault("calls", {}), self.__dict__.setdefault("previous", {})
+            n = len(input_ids)
+            calls, previous = self.__dict__.setdefault("calls", {}), self.__dict__.setdefault("previous", {})
             calls[n] = calls.get(n, 0) + 1
             token = super().first_token(input_ids)
             answer = token if calls[n] <= PROMPTS else previous[n]

@@ -1,9 +1,10 @@
-"""Clocks: a device-synchronised wall clock, one request's TTFT, and a loop of timed requests."""
+"""Clocks: a device-synchronised wall clock, one request's TTFT, and the garbage collector paused while timing."""
 from __future__ import annotations
 
 import gc
 import time
-from typing import Callable, TypeVar
+from contextlib import contextmanager
+from typing import Callable, Iterator, TypeVar
 
 import torch
 
@@ -34,14 +35,13 @@ def time_request(strategy, input_ids: list[int]) -> tuple[T, int]:
     return answer, time.perf_counter_ns() - start
 
 
-def timed_loop(request: Callable[[int], T], warmup: int, repeats: int) -> list[T]:
-    """request(i) for i < warmup untimed, then for the `repeats` next i with Python's GC paused;
-    the results of those. i counts on from the warm-up, so requests can rotate through inputs."""
-    for i in range(warmup):
-        request(i)
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Python's garbage collector paused, after one collection: a collection inside a timed request is noise,
+    not the strategy's cost. One pause covers many requests, since a collection costs 0.1-1 s with torch loaded."""
     gc.collect()
-    gc.disable()  # a collection inside a timed request is noise, not the strategy's cost
+    gc.disable()
     try:
-        return [request(warmup + j) for j in range(repeats)]
+        yield
     finally:
         gc.enable()

@@ -21,7 +21,7 @@ from bench.judging.references import References, prompt_key, unseen_key
 from bench.judging.rule import rule_of
 from bench.judging.timed_check import check_timed
 from bench.judging.verdicts import PromptVerdict, judge_request, tally
-from bench.measuring.clocks import timed_loop
+from bench.measuring.clocks import gc_paused
 from bench.reporting.records import PointRecord
 from bench.scenarios.rounds import round_sizes
 from bench.targets.base import Started, Target, Timed
@@ -44,9 +44,10 @@ def run_sweep(job: Job, target: Target, emit: Emit) -> None:
     sizes = round_sizes(job.config.measure.repeats, job.config.measure.rounds)
     for r, size in enumerate(sizes):
         emit({"event": "phase", "text": f"timing round {r + 1} of {len(sizes)}"})
-        for n in lengths:
-            if isinstance(points[n], OpenPoint) and size:
-                points[n] = time_round(target, points[n], r, size)
+        with gc_paused():  # one collection a round, not one a length and round: each costs 0.1-1 s
+            for n in lengths:
+                if isinstance(points[n], OpenPoint) and size:
+                    points[n] = time_round(target, points[n], r, size)
     for n in lengths:
         point = close_length(job, target, refs, points[n])
         refs.save()
@@ -124,7 +125,7 @@ def time_round(target: Target, point: OpenPoint, r: int, size: int) -> OpenPoint
     first = point.warmup + len(point.timed)
     try:
         target.begin_point()
-        point.timed += timed_loop(lambda j: point.request(target, first + j), 0, size)
+        point.timed += [point.request(target, first + j) for j in range(size)]
         point.measured(target)
     except Exception as exc:
         return failed(target, exc, point.base)

@@ -41,8 +41,10 @@ def run_dir(tmp_path_factory):
 
 def test_samples_are_one_row_per_timed_request(run_dir):
     samples = pd.read_csv(run_dir / "samples.csv")
-    assert list(samples.columns) == ["strategy", "prompt_len", "request", "ttft_ns", "server_ttft_ns"]
+    assert list(samples.columns) == ["strategy", "prompt_len", "request", "ttft_ns", "server_ttft_ns", "round"]
     assert samples.server_ttft_ns.isna().all()  # in-process: no server
+    # 5 requests over the default 10 rounds: one in each of the first five
+    assert (samples.groupby(["strategy", "prompt_len"])["round"].apply(list) == [[0, 1, 2, 3, 4]] * 4).all()
     counts = samples.groupby(["strategy", "prompt_len"]).size()
     assert counts.to_dict() == {(s, n): 5 for s in ("baseline", "jit-only") for n in LENGTHS}
     assert (samples.ttft_ns > 0).all()
@@ -69,10 +71,13 @@ def test_graph_strategy_is_a_skipped_row_with_the_reason_on_cpu(run_dir):
 
 def test_run_json_carries_the_environment(run_dir):
     run = json.loads((run_dir / "run.json").read_text())
-    assert run["format_version"] == 4 and run["status"] == "complete" and run["finished"]
+    assert run["format_version"] == 5 and run["status"] == "complete" and run["finished"]
     env = run["environment"]
-    for key in ("python", "torch", "transformers", "cpu", "gpu", "driver", "git_commit", "git_dirty", "device"):
+    for key in ("python", "torch", "transformers", "cpu", "gpu", "driver", "git_commit", "git_dirty", "device",
+                "load_start", "cpu_mhz_start", "gpu_clocks_start"):
         assert key in env
+    assert len(env["load_end"]) == 3  # the runner's hook after the last strategy
+    assert env["device"]["torch_threads"] >= 1
     assert run["config"]["model"]["preset"] == "tiny-llama"
     assert run["roofline"]["model"]["layers"] == 2 and "ceilings" not in run["roofline"]  # CPU: no ceilings
 

@@ -14,13 +14,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from bench.reporting.environment_keys import KEY_NAMES, lookup
 from bench.reporting.report import FLOAT_FORMAT, load_samples
 from bench.reporting.results_io import read_run
 from bench.reporting.stats import DEFAULT_LEVEL, METHOD, ratio_of_medians
 from bench.reporting.tables import fmt, markdown_table
 
-# the environment keys whose difference can explain a change of TTFT, in the order they are listed
-ENVIRONMENT_KEYS = ("gpu", "driver", "cuda", "torch", "transformers", "python", "cpu", "git_commit", "git_dirty")
 COMPARE_COLUMNS = ["reference", "run", "strategy", "prompt_len", "n_reference", "n_run", "p50_reference_ms",
                    "p50_run_ms", "ratio", "ci_low", "ci_high", "verdict"]
 
@@ -68,8 +67,9 @@ def flatten(value, prefix: str = "") -> dict[str, object]:
 
 
 def differences(runs: list[RunSamples]) -> list[tuple[str, list]]:
-    """(key, value per run) for every environment key, then config key, whose values differ."""
-    rows = [(key, [r.run["environment"].get(key) for r in runs]) for key in ENVIRONMENT_KEYS]
+    """(key, value per run) for every environment key (in environment_keys' order: what drifts between runs
+    first), then config key, whose values differ."""
+    rows = [(key, [lookup(r.run["environment"], key) for r in runs]) for key in KEY_NAMES]
     configs = [flatten(r.run["config"]) for r in runs]
     keys = sorted(set().union(*configs))
     rows += [(f"config.{key}", [c.get(key) for c in configs]) for key in keys]
@@ -94,7 +94,14 @@ def regressions(df: pd.DataFrame, percent: float) -> pd.DataFrame:
 
 
 def _shown(value) -> str:
-    return "-" if value is None else str(value)
+    """A value of run.json as a table cell: lists (load averages, GPUs) joined, floats short."""
+    if value is None:
+        return "-"
+    if isinstance(value, list):
+        return ", ".join(map(_shown, value))
+    if isinstance(value, dict):
+        return " ".join(f"{k} {_shown(v)}" for k, v in value.items())
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def compare_markdown(runs: list[RunSamples], df: pd.DataFrame, level: float) -> str:
@@ -110,7 +117,7 @@ def compare_markdown(runs: list[RunSamples], df: pd.DataFrame, level: float) -> 
         parts.append(markdown_table(["key"] + [f"`{x}`" for x in labels], [[k] + [_shown(v) for v in vs]
                                                                           for k, vs in diffs]))
     else:
-        parts.append("Nothing: same environment (" + ", ".join(ENVIRONMENT_KEYS) + ") and config.")
+        parts.append("Nothing: the same environment and config.")
     for other in runs[1:]:
         part = df[df.run == other.label]
         parts += ["", f"## `{other.label}` / `{labels[0]}`", ""]

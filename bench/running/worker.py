@@ -33,10 +33,11 @@ from strategies.registry import REGISTRY
 
 
 def device_info(device: torch.device) -> dict:
+    facts = {"device": str(device), "torch_threads": torch.get_num_threads()}  # the threads a CPU forward runs on
     if device.type != "cuda":
-        return {"device": str(device), "torch_threads": torch.get_num_threads()}
+        return facts
     props = torch.cuda.get_device_properties(device)
-    return {"device": str(device), "torch_threads": torch.get_num_threads(), "device_name": props.name, "capability": f"{props.major}.{props.minor}",
+    return {**facts, "device_name": props.name, "capability": f"{props.major}.{props.minor}",
             "multiprocessors": props.multi_processor_count, "device_memory_gb": props.total_memory / GB}
 
 

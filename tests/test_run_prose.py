@@ -4,36 +4,44 @@ from __future__ import annotations
 
 import pandas as pd
 
-from tools.run_prose import claims, headline, met, targets
+from bench.reporting.stats import RatioEstimate
+from tools.run_prose import claims, headline, met, range_over_baseline, targets
 
 HEAD, PEER = "jit+cuda", "torch-compile"
 GOAL = {"ready_s": 20.0, "restart_ready_s": 10.0, "unseen_ms": 100.0, "floor_ratio": 1.3, "peer_lead": 1.25}
 
 
-def summary(rows):
-    return pd.DataFrame(rows, columns=["strategy", "prompt_len", "status", "ttft_p50_ms", "ttft_p99_ms", "floor_ms"])
+def summary(rows, unstable=()):
+    """A summary frame; the baseline's points at the `unstable` lengths flagged, speed-up intervals +-10%."""
+    df = pd.DataFrame(rows, columns=["strategy", "prompt_len", "status", "ttft_p50_ms", "ttft_p99_ms", "floor_ms"])
+    base = df[df.strategy == "baseline"].set_index("prompt_len").ttft_p50_ms
+    df["speedup_vs_baseline"] = df.prompt_len.map(base) / df.ttft_p50_ms
+    df["unstable"] = (df.strategy == "baseline") & df.prompt_len.isin(unstable)
+    return df.assign(speedup_ci_low=df.speedup_vs_baseline * 0.9, speedup_ci_high=df.speedup_vs_baseline * 1.1,
+                     matches_baseline=True)
 
 
 TWO_LENGTHS = [[HEAD, 10, "ok", 6.0, 6.6, 4.5], [PEER, 10, "ok", 7.2, 7.3, 4.5],
                ["baseline", 10, "ok", 30.0, 40.0, 4.5], [HEAD, 20, "ok", 8.0, 8.8, 5.0],
                [PEER, 20, "ok", 8.8, 9.0, 5.0], ["baseline", 20, "ok", 32.0, 40.0, 5.0]]
+LEAD = {10: RatioEstimate(1.2, 1.15, 1.26, 0.95), 20: RatioEstimate(1.1, 1.04, 1.16, 0.95)}
 
 
 def test_the_claims_come_from_the_medians():
-    text = claims(summary(TWO_LENGTHS), HEAD, PEER, [HEAD, PEER])
-    assert "`jit+cuda` leads `torch-compile` by x1.10-1.20 at the 2 lengths" in text
+    text = claims(summary(TWO_LENGTHS), HEAD, PEER, [HEAD, PEER], LEAD)
+    assert "`jit+cuda` leads `torch-compile` by x1.10-1.20 (95% intervals within x1.04-1.26) at the 2 lengths" in text
     assert "sits 1.33-1.60x above the floor" in text
     assert "ranges over 30.0-32.0 ms" in text and "p99 lies 1-10% above" in text
 
 
 def test_the_headline_names_the_machine_the_range_and_the_agreement():
-    df = summary(TWO_LENGTHS).assign(matches_baseline=True)
+    df = summary(TWO_LENGTHS)
     run = {"environment": {"gpu": "NVIDIA H200"}, "started": "2026-12-03T10:00:00+00:00",
            "config": {"model": {"preset": "llama-2-7b", "dtype": "float16"}}}
-    text = headline(run, df, HEAD, PEER)
+    text = headline(run, df, HEAD, PEER, LEAD)
     assert text.startswith("On one NVIDIA H200 (2026-12-03), llama-2-7b shape in float16, batch 1: `jit+cuda` "
-                           "answers in 6.00-8.00 ms (median) over 2 prompt lengths (10-20 tokens), x1.10-1.20 ahead of "
-                           "`torch-compile`, 1.33-1.60x the roofline floor.")
+                           "answers in 6.00-8.00 ms (median) over 2 prompt lengths (10-20 tokens), x1.10-1.20 (95% "
+                           "intervals within x1.04-1.26) ahead of `torch-compile`, 1.33-1.60x the roofline floor.")
     assert text.endswith("Every strategy matches the baseline's first token at every length.")
 
 
@@ -47,7 +55,7 @@ def run_record(**head):
 
 
 def test_the_targets_are_judged_against_the_given_thresholds():
-    df = summary(TWO_LENGTHS).assign(matches_baseline=True)
+    df = summary(TWO_LENGTHS)
     text = targets(run_record(), df, HEAD, PEER, GOAL)
     assert "ready for all 2 lengths within 20 s of process start (cold compile caches): met (18.3 s)" in text
     assert "an unseen length within 100 ms: missed by 12.9 ms" in text
@@ -62,7 +70,16 @@ def test_the_targets_are_judged_against_the_given_thresholds():
 
 
 def test_no_target_counts_for_a_strategy_that_fails_the_check():
-    df = summary(TWO_LENGTHS).assign(matches_baseline=True)
+    df = summary(TWO_LENGTHS)
     df.loc[(df.strategy == HEAD) & (df.prompt_len == 20), "matches_baseline"] = False
     assert targets(run_record(), df, HEAD, PEER, GOAL).endswith(
         "; none of these counts: `jit+cuda` fails the correctness check at some length.")
+
+
+def test_the_range_over_the_baseline_carries_intervals_or_says_why_it_has_none():
+    text = range_over_baseline(summary(TWO_LENGTHS), HEAD)
+    assert text.startswith("6.00 ms at 10 tokens to 8.00 ms at 20, x5.00 (4.50-5.50) to x4.00 (3.60-4.40) over the "
+                           "baseline.")
+    unstable = range_over_baseline(summary(TWO_LENGTHS, unstable=[20]), HEAD)
+    assert unstable.startswith("6.00 ms at 10 tokens to 8.00 ms at 20. Speed-ups over the baseline are left out at "
+                               "20 tokens, where the baseline's point was unstable")

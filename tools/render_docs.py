@@ -18,7 +18,7 @@ from typing import Callable
 
 from bench.reporting.compare import compare_markdown, compare_runs, load_run_samples
 from bench.reporting.doc_markers import fill, marker_names
-from bench.reporting.doc_tables import client_server_table, run_intro, runs_index, ttft_table
+from bench.reporting.doc_tables import client_server_table, leads, run_intro, runs_index, ttft_table
 from tools import config_reference, run_prose, tp_prose
 from tools.console_sample import console_sample
 from tools.sections import DocsError, Section, load_sections
@@ -44,16 +44,22 @@ def summary_of(results: Path, s: Section):
     return summary(results / s.need("run"))
 
 
+def lead_of(results: Path, s: Section):
+    """The section's headline strategy against its peer in its run: per length, the ratio and its interval."""
+    return leads(results / s.need("run"), s.need("headline"), s.need("peer"))
+
+
 # renderer name -> (results folder, section) -> the section's text
 RENDERERS: dict[str, Callable[[Path, Section], str]] = {
-    "headline": lambda r, s: run_prose.headline(*summary_of(r, s), s.need("headline"), s.need("peer")),
+    "headline": lambda r, s: run_prose.headline(*summary_of(r, s), s.need("headline"), s.need("peer"), lead_of(r, s)),
     "console": lambda r, s: console_sample(r / s.need("run"), s.need("shown_as"), s.need("command")),
     "runs_index": lambda r, s: runs_index(r, s.need("link_prefix")),
     "run_intro": lambda r, s: run_intro(f"{RESULTS}/{s.need('run')}", s.get("config", f"configs/{s.need('run')}.yaml"),
                                         *summary_of(r, s)),
-    "ttft_table": lambda r, s: ttft_table(summary_of(r, s)[1], s.need("headline"), s.need("peer"), s.need("order")),
+    "ttft_table": lambda r, s: ttft_table(summary_of(r, s)[1], s.need("headline"), s.need("peer"), s.need("order"),
+                                          lead_of(r, s)),
     "claims": lambda r, s: run_prose.claims(summary_of(r, s)[1], s.need("headline"), s.need("peer"),
-                                            s.need("graph_strategies")),
+                                            s.need("graph_strategies"), lead_of(r, s)),
     "costs": lambda r, s: run_prose.costs(*summary_of(r, s), s.need("headline"), s.need("peer"), s.need("unseen_of")),
     "targets": lambda r, s: run_prose.targets(*summary_of(r, s), s.need("headline"), s.need("peer"),
                                               s.need("targets")),

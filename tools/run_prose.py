@@ -8,7 +8,8 @@ from pathlib import Path
 import pandas as pd
 
 from bench.config.names import BASELINE
-from bench.reporting.doc_tables import agreement_text, floors, p50, ranged
+from bench.reporting.doc_tables import agreement_text, floors, left_out_text, p50, ranged, speedup_text
+from bench.reporting.stats import RatioEstimate
 from bench.reporting.tables import markdown_table
 from tools.summaries import summary
 
@@ -19,27 +20,37 @@ def correct(df: pd.DataFrame, strategy: str) -> bool:
     return len(rows) > 0 and bool((rows.status == "ok").all() and (rows.matches_baseline == True).all())  # noqa: E712
 
 
-def headline(run: dict, df: pd.DataFrame, strategy: str, peer: str) -> str:
+def lead_text(head: pd.Series, lead: dict[int, RatioEstimate]) -> str:
+    """'x1.07-1.14 (95% intervals within x1.05-1.16)': the lead over the peer across lengths and its intervals'
+    outer ends."""
+    ests = [lead[n] for n in head.index]
+    return (f"x{ranged([e.ratio for e in ests])} ({ests[0].level:.0%} intervals within "
+            f"x{min(e.low for e in ests):.2f}-{max(e.high for e in ests):.2f})")
+
+
+def headline(run: dict, df: pd.DataFrame, strategy: str, peer: str, lead: dict[int, RatioEstimate]) -> str:
     """A few lines for the front page: the machine and model, the strategy's median range, its lead over the
-    peer and its distance from the floor, and whether every strategy agreed with the baseline."""
-    head, peer_p50 = p50(df, strategy), p50(df, peer)
+    peer (`lead`, from doc_tables.leads) and its distance from the floor, and whether every strategy agreed
+    with the baseline."""
+    head = p50(df, strategy)
     env, model = run["environment"], run["config"]["model"]
-    lead = (f", x{ranged(peer_p50[head.index] / head)} ahead of `{peer}`" if set(head.index) <= set(peer_p50.index)
-            else "")
+    lead = f", {lead_text(head, lead)} ahead of `{peer}`" if set(head.index) <= set(lead) else ""
     return (f"On one {env['gpu']} ({run['started'][:10]}), {model.get('preset') or 'the model'} shape in "
             f"{model.get('dtype')}, batch 1: `{strategy}` answers in {ranged(head, 2, ' ms')} (median) over "
             f"{len(head)} prompt lengths ({head.index.min()}-{head.index.max()} tokens){lead}, "
             f"{ranged(head / floors(df)[head.index])}x the roofline floor. {agreement_text(df)}")
 
 
-def claims(df: pd.DataFrame, strategy: str, peer: str, graph_strategies: list[str]) -> str:
-    """The strategy's lead over the peer and distance from the floor, the baseline's spread, the graphs' tails."""
-    head, peer_p50, base = p50(df, strategy), p50(df, peer), p50(df, BASELINE)
+def claims(df: pd.DataFrame, strategy: str, peer: str, graph_strategies: list[str],
+           lead: dict[int, RatioEstimate]) -> str:
+    """The strategy's lead over the peer (`lead`, from doc_tables.leads) and distance from the floor, the
+    baseline's spread, the graphs' tails."""
+    head, base = p50(df, strategy), p50(df, BASELINE)
     floor = floors(df)[head.index]
     graphs = df[df.strategy.isin(graph_strategies) & (df.status == "ok")]
     tail = graphs.ttft_p99_ms / graphs.ttft_p50_ms - 1
-    lead = (f"leads `{peer}` by x{ranged(peer_p50[head.index] / head)} at the {len(head)} lengths and " if
-            set(head.index) <= set(peer_p50.index) else f"was measured without `{peer}` in this run; it ")
+    lead = (f"leads `{peer}` by {lead_text(head, lead)} at the {len(head)} lengths and " if
+            set(head.index) <= set(lead) else f"was measured without `{peer}` in this run; it ")
     return (f"`{strategy}` {lead}"
             f"sits {ranged(head / floor)}x above the floor. The baseline's median ranges over "
             f"{ranged(base, 1, ' ms')} across lengths; the graph strategies' p99 lies "
@@ -100,11 +111,13 @@ def targets(run: dict, df: pd.DataFrame, strategy: str, peer: str, goal: dict) -
 
 
 def range_over_baseline(df: pd.DataFrame, strategy: str) -> str:
-    """The strategy's median and speed-up over the baseline at the shortest and the longest length."""
+    """The strategy's median and speed-up over the baseline (with its interval, or left out where the baseline
+    was unstable) at the shortest and the longest length."""
     head = p50(df, strategy)
-    speedup = df[(df.strategy == strategy) & (df.status == "ok")].speedup_vs_baseline
-    return (f"{head.iloc[0]:.2f} ms at {head.index[0]} tokens to {head.iloc[-1]:.2f} ms at {head.index[-1]}, "
-            f"x{speedup.iloc[0]:.2f} to x{speedup.iloc[-1]:.2f} over the baseline. {agreement_text(df)}")
+    first, last = (speedup_text(df, strategy, n) for n in (head.index[0], head.index[-1]))
+    speedups = f", {first} to {last} over the baseline" if "-" not in (first, last) else ""
+    return " ".join(filter(None, [f"{head.iloc[0]:.2f} ms at {head.index[0]} tokens to {head.iloc[-1]:.2f} ms at "
+                                  f"{head.index[-1]}{speedups}.", left_out_text(df), agreement_text(df)]))
 
 
 def ready_cell(strategy: dict) -> str:

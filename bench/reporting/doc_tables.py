@@ -11,8 +11,10 @@ from pathlib import Path
 import pandas as pd
 
 from bench.config.names import BASELINE
+from bench.reporting.compare import load_run_samples
 from bench.reporting.report import load_samples
 from bench.reporting.results_io import read_run
+from bench.reporting.stats import DEFAULT_LEVEL, RatioEstimate, ratio_of_medians
 from bench.reporting.tables import markdown_table
 
 
@@ -26,6 +28,43 @@ def p50(df: pd.DataFrame, strategy: str) -> pd.Series:
     """A strategy's TTFT p50 per length (ok points only)."""
     ok = df[(df.strategy == strategy) & (df.status == "ok")]
     return ok.set_index("prompt_len")["ttft_p50_ms"]
+
+
+def with_interval(ratio: float, low: float, high: float) -> str:
+    """'x1.23 (1.20-1.26)': a ratio of medians with its interval."""
+    return f"x{ratio:.2f} ({low:.2f}-{high:.2f})"
+
+
+def unstable_baseline(df: pd.DataFrame) -> list[int]:
+    """The lengths whose baseline point was unstable (pyperf's rules): a speed-up over it is left out, because
+    the baseline's median moves more than its interval between runs."""
+    base = df[(df.strategy == BASELINE) & (df.status == "ok")]
+    return sorted(int(n) for n in base[base.unstable == True].prompt_len)  # noqa: E712 (NaN is not unstable)
+
+
+def speedup_text(df: pd.DataFrame, strategy: str, n: int) -> str:
+    """The strategy's speed-up over the baseline at n with its interval; '-' where the baseline was unstable."""
+    if n in unstable_baseline(df):
+        return "-"
+    r = df[(df.strategy == strategy) & (df.prompt_len == n) & (df.status == "ok")].iloc[0]
+    return with_interval(r.speedup_vs_baseline, r.speedup_ci_low, r.speedup_ci_high)
+
+
+def left_out_text(df: pd.DataFrame) -> str:
+    """The sentence that says where a speed-up was left out, or ''."""
+    dropped = unstable_baseline(df)
+    if not dropped:
+        return ""
+    return (f"Speed-ups over the baseline are left out at {', '.join(map(str, dropped))} tokens, where the "
+            "baseline's point was unstable (std at least 10% of the mean, or min or max 50% away from it).")
+
+
+def leads(folder: Path, strategy: str, peer: str) -> dict[int, RatioEstimate]:
+    """Per length both measured: the peer's median over the strategy's, with its interval (each point's
+    requests resampled by their rounds)."""
+    points = load_run_samples(folder).samples
+    return {n: ratio_of_medians(a.ms, points[(peer, n)].ms, rounds_a=a.rounds, rounds_b=points[(peer, n)].rounds)
+            for (s, n), a in sorted(points.items()) if s == strategy and (peer, n) in points}
 
 
 def floors(df: pd.DataFrame) -> pd.Series:
@@ -59,20 +98,23 @@ def run_intro(folder: str, config: str, run: dict, df: pd.DataFrame) -> str:
             f"TFLOP/s {c['dtype']} matmul. Median TTFT in ms. {agreement_text(df)}")
 
 
-def ttft_table(df: pd.DataFrame, headline: str, peer: str, order: list[str]) -> str:
-    """Per length: floor, the headline strategy (bold), its efficiency, its lead over the peer and speed-up
-    over the baseline, then the median TTFT in ms of every other strategy of `order` the run measured."""
+def ttft_table(df: pd.DataFrame, headline: str, peer: str, order: list[str], lead: dict[int, RatioEstimate]) -> str:
+    """Per length: floor, the headline strategy (bold), its efficiency, its lead over the peer (`lead`, from
+    leads()) and speed-up over the baseline with their intervals, then the median TTFT in ms of every other
+    strategy of `order` the run measured; then where a speed-up was left out."""
     strategies = [s for s in order if s != headline and not p50(df, s).empty]
-    head, peer_p50, base, floor = p50(df, headline), p50(df, peer), p50(df, BASELINE), floors(df)
+    head, floor = p50(df, headline), floors(df)
     header = (["Prompt Length", "floor", headline, "efficiency (floor / p50)", f"lead over {peer}",
                "speed-up over baseline"] + strategies)
     rows = []
     for n in head.index:
-        lead = f"x{peer_p50[n] / head[n]:.2f}" if n in peer_p50.index else "-"  # the peer may not be in the run
+        # the peer may not be in the run
+        ahead = with_interval(lead[n].ratio, lead[n].low, lead[n].high) if n in lead else "-"
         cells = [str(n), f"{floor[n]:.2f}", f"**{head[n]:.2f}**",
-                 f"{floor[n] / head[n]:.2f} ({head[n] / floor[n]:.2f}x)", lead, f"x{base[n] / head[n]:.2f}"]
+                 f"{floor[n] / head[n]:.2f} ({head[n] / floor[n]:.2f}x)", ahead, speedup_text(df, headline, n)]
         rows.append(cells + [f"{p50(df, s).get(n, float('nan')):.2f}" for s in strategies])
-    return markdown_table(header, rows)
+    notes = [f"Ratios carry their {DEFAULT_LEVEL:.0%} bootstrap interval in brackets.", left_out_text(df)]
+    return markdown_table(header, rows) + "\n\n" + " ".join(filter(None, notes))
 
 
 def client_server_table(run: dict, df: pd.DataFrame) -> str:

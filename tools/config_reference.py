@@ -50,6 +50,10 @@ MEANINGS = {
     "sampling.seed": "Every request is seeded with it, outside the timer, so sampled tokens are reproducible.",
     "measure.warmup": "Untimed requests after the cold one, per length.",
     "measure.repeats": "Timed requests per length (the n of every percentile).",
+    "measure.rounds": "Rounds the timed requests are spread over: each round asks every length for its share "
+                      "(`repeats / rounds`; the first rounds take one more where it does not divide, and with "
+                      "fewer requests than rounds each of the first `repeats` rounds takes one), so the intervals "
+                      "see the drift over the strategy's measuring time ([method.md](method.md#intervals-and-stability)).",
     "measure.unseen_length": "The cold-start probe: one request at a length nobody prepared. `null`: between the "
                              "two shortest lengths.",
     "measure.restart": "Start each strategy that compiles once more, in a new process that finds the compile "
@@ -99,6 +103,7 @@ ALLOWED = {
     "sampling.temperature": "{:g} to {:g}".format(*schema.TEMPERATURE_RANGE),
     "measure.warmup": f"0-{schema.MAX_REQUESTS}",
     "measure.repeats": f"1-{schema.MAX_REQUESTS}",
+    "measure.rounds": f"1-{schema.MAX_REQUESTS}",
     "GraphOptions.host_io": choices(opts.HOST_IO),
     "JitOptions.forward_jit": choices(opts.FORWARD_JITS),
     "JitOptions.compile_mode": choices(opts.JIT_COMPILE_MODES),

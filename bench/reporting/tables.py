@@ -190,8 +190,9 @@ def report_markdown(run: dict, df: pd.DataFrame, not_drawn: dict[str, str] | Non
     for line in (tags_line(run), plots_line(not_drawn) if not_drawn else ""):
         parts += [line, ""] if line else []
     for strategy, group in df.groupby("strategy", sort=False):
-        ns = group["n"].dropna().unique()
-        parts += [f"## {strategy}" + (f" (n = {', '.join(map(str, ns))})" if len(ns) else ""), "",
+        ns, rounds = group["n"].dropna().unique(), group["rounds"].dropna().unique()
+        spread = f" in {', '.join(map(str, rounds))} rounds" if len(rounds) and max(rounds) > 1 else ""
+        parts += [f"## {strategy}" + (f" (n = {', '.join(map(str, ns))}{spread})" if len(ns) else ""), "",
                   strategy_table(group), ""]
     parts += ["## Comparison: median TTFT in ms (speed-up over baseline)", "", comparison_table(df), ""]
     parts += ["## Cold start", "", "Ready: from the strategy's process start until every configured length is "

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from bench.cli import main
-from bench.reporting.compare import compare_runs, differences, load_run_samples
+from bench.reporting.compare import compare_markdown, compare_runs, differences, load_run_samples
 from bench.reporting.records import PointRecord
 from bench.reporting.results_io import RunRecord
 from bench.reporting.stats import ratio_of_medians
@@ -112,3 +112,14 @@ def test_compare_imports_neither_torch_nor_strategies(slower_pair):
             "assert not [m for m in sys.modules if m.startswith('strategies')], 'imports strategies'")
     subprocess.run([sys.executable, "-c", code, *map(str, slower_pair)], cwd=REPO, check=True, timeout=120,
                    capture_output=True)
+
+
+def test_what_drifts_between_runs_is_listed_before_what_they_ran_on(tmp_path):
+    a = write_run(tmp_path / "a", {("baseline", 10): lognormal_ms(1)},
+                  env={"load_start": [3.1, 4.0, 5.25], "device": {"device": "cpu", "torch_threads": 2}})
+    b = write_run(tmp_path / "b", {("baseline", 10): lognormal_ms(2)},
+                  env={"load_start": [9.0, 8.5, 7.0], "driver": "590", "device": {"device": "cpu", "torch_threads": 1}})
+    runs = [load_run_samples(a), load_run_samples(b)]
+    assert [key for key, _ in differences(runs)] == ["load_start", "device.torch_threads", "driver", "config.name"]
+    text = compare_markdown(runs, compare_runs(runs), 0.95)
+    assert "| load_start | 3.1, 4, 5.25 | 9, 8.5, 7 |" in text

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bench.reporting.records import PointRecord
+from bench.reporting.report import load_samples
 from bench.reporting.results_io import RunRecord, read_run
 from bench.reporting.samples_file import scan_samples
 from tests.conftest import REPO
@@ -45,8 +46,8 @@ CORRUPTIONS = {
     "a bad value": (lambda f: edit_samples(f, lambda b: b.replace(b",1003,", b",1e3,", 1)),
                     "line 5: ttft_ns '1e3' is not a non-negative integer"),
     "an extra column": (lambda f: edit_samples(f, lambda b: b.replace(b",1003,", b",1003,7,", 1)),
-                        "line 5: 6 fields where the header has 5"),
-    "a missing row": (lambda f: edit_samples(f, lambda b: b.replace(b"baseline,8,3,1003,\r\n", b"")),
+                        "line 5: 7 fields where the header has 6"),
+    "a missing row": (lambda f: edit_samples(f, lambda b: b.replace(b"baseline,8,3,1003,,0\r\n", b"")),
                       "baseline @ 8 has 4 sample rows, expected 5"),
     "run.json holding []": (lambda f: (f / "run.json").write_text("[]"), "run.json: expected a JSON object, got list"),
     "run.json without points": (lambda f: (f / "run.json").write_text(json.dumps(
@@ -116,7 +117,7 @@ def test_resume_keeps_strategies_whose_samples_check_out_and_names_the_others(tm
 
 def test_resume_checks_the_row_count_of_every_point_against_n(tmp_path):
     make_run(tmp_path)
-    edit_samples(tmp_path, lambda b: b.replace(b"baseline,24,2,1002,\r\n", b""))
+    edit_samples(tmp_path, lambda b: b.replace(b"baseline,24,2,1002,,0\r\n", b""))
     _, kept, rejected = RunRecord.reopen(tmp_path, CONFIG, ENVIRONMENT, LENGTHS)
     assert kept == {"jit-only"} and "baseline @ 24 has 4 sample rows, expected 5" in rejected["baseline"]
 
@@ -126,3 +127,21 @@ def test_resume_trusts_nothing_in_a_file_without_its_header(tmp_path):
     edit_samples(tmp_path, lambda b: b.split(b"\n", 1)[1])
     _, kept, rejected = RunRecord.reopen(tmp_path, CONFIG, ENVIRONMENT, LENGTHS)
     assert kept == set() and set(rejected) == {"baseline", "jit-only"}
+
+
+def test_a_format_4_file_reads_as_one_round_and_a_resume_writes_it_with_round_zero(tmp_path):
+    make_run(tmp_path)
+    edit_samples(tmp_path, lambda b: b.replace(b",round\r\n", b"\r\n").replace(b",,0\r\n", b",\r\n"))  # format 4
+    assert not scan_samples(tmp_path / "samples.csv").problems
+    assert set(load_samples(tmp_path)["round"]) == {0}
+    _, kept, _ = RunRecord.reopen(tmp_path, CONFIG, ENVIRONMENT, LENGTHS)
+    assert kept == {"baseline", "jit-only"}
+    rows = (tmp_path / "samples.csv").read_text().splitlines()
+    assert rows[0].endswith(",server_ttft_ns,round") and rows[1] == "baseline,8,0,1000,,0"
+
+
+def test_a_bad_round_is_named(tmp_path):
+    make_run(tmp_path)
+    edit_samples(tmp_path, lambda b: b.replace(b"baseline,8,3,1003,,0", b"baseline,8,3,1003,,-1"))
+    assert "line 5: round '-1' is not a non-negative integer" in scan_samples(tmp_path / "samples.csv").problems[
+        "baseline"]

@@ -339,3 +339,23 @@ def test_every_judgement_of_a_run_gets_the_models_layer_count(judged_run, monkey
     write_one_gpu_references(dataclasses.replace(job.for_strategy("baseline"), run_folder=tmp_path))
     assert {kind for kind, _ in seen} == {"compare", "recheck"}
     assert {layers for _, layers in seen} == {deep}
+
+
+def test_timed_requests_go_round_major_so_each_length_spans_the_measuring_time(judged_run, monkeypatch):
+    asked = []
+
+    class Recording(Baseline):
+        name = "recording"
+
+        def first_token(self, input_ids):
+            asked.append(len(input_ids))
+            return super().first_token(input_ids)
+
+    register(monkeypatch, Recording)
+    points = points_of(tiny_job(judged_run[0], "recording", measure={"warmup": WARMUP, "repeats": 5, "rounds": 2}))
+    before = PROMPTS + WARMUP  # judged prompts and warm-up, per length, before the first round
+    assert asked[:2 * before] == [8] * before + [24] * before
+    # 5 requests over 2 rounds: 3 then 2 of each length
+    assert asked[2 * before:2 * before + 10] == [8, 8, 8, 24, 24, 24, 8, 8, 24, 24]
+    for p in points.values():
+        assert p["sample_rounds"] == [0, 0, 0, 1, 1] and p["timed_checked"] == 5 and p["matches_baseline"] is True

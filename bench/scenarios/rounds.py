@@ -15,7 +15,3 @@ def round_sizes(repeats: int, rounds: int) -> list[int]:
     each, extra = divmod(repeats, rounds)
     return [each + (r < extra) for r in range(rounds)]
 
-
-def request_rounds(repeats: int, rounds: int) -> list[int]:
-    """The round of each of a length's timed requests, in request order."""
-    return [r for r, size in enumerate(round_sizes(repeats, rounds)) for _ in range(size)]

@@ -25,7 +25,8 @@ def summary(rows):
                                      "unstable"])
     base = df[df.strategy == "baseline"].set_index("prompt_len").ttft_p50_ms
     df["speedup_vs_baseline"] = df.prompt_len.map(base) / df.ttft_p50_ms
-    return df.assign(speedup_ci_low=df.speedup_vs_baseline * 0.9, speedup_ci_high=df.speedup_vs_baseline * 1.1)
+    return df.assign(speedup_ci_low=df.speedup_vs_baseline * 0.9, speedup_ci_high=df.speedup_vs_baseline * 1.1,
+                     rounds=10)
 
 
 LEAD = {10: RatioEstimate(1.2, 1.15, 1.25, 0.95)}
@@ -80,3 +81,10 @@ def test_the_index_lists_every_gpu_run_newest_first_and_no_cpu_run():
     assert "| NVIDIA H100 80GB HBM3 x 4 | llama-2-70b | 5 | 20 | complete |" in table
     runs = [json.loads(p.read_text()) for p in (REPO / "results").glob("*/run.json")]
     assert len(rows) == sum(1 for run in runs if run["environment"].get("gpu"))
+
+
+def test_a_run_measured_in_one_round_says_what_its_intervals_cannot_cover():
+    df = summary([["jit+cuda", 10, "ok", 6.0, 6.6, 4.5, False], ["baseline", 10, "ok", 30.0, 40.0, 4.5, False]])
+    assert "one round" not in ttft_table(df, "jit+cuda", "torch-compile", ["baseline"], {})
+    table = ttft_table(df.assign(rounds=1), "jit+cuda", "torch-compile", ["baseline"], {})
+    assert "measured in one round, so they cover the noise among its requests, not the drift" in table

@@ -18,7 +18,7 @@ def summary(rows, unstable=()):
     df["speedup_vs_baseline"] = df.prompt_len.map(base) / df.ttft_p50_ms
     df["unstable"] = (df.strategy == "baseline") & df.prompt_len.isin(unstable)
     return df.assign(speedup_ci_low=df.speedup_vs_baseline * 0.9, speedup_ci_high=df.speedup_vs_baseline * 1.1,
-                     matches_baseline=True)
+                     matches_baseline=True, rounds=10)
 
 
 TWO_LENGTHS = [[HEAD, 10, "ok", 6.0, 6.6, 4.5], [PEER, 10, "ok", 7.2, 7.3, 4.5],

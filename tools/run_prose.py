@@ -114,10 +114,11 @@ def range_over_baseline(df: pd.DataFrame, strategy: str) -> str:
     """The strategy's median and speed-up over the baseline (with its interval, or left out where the baseline
     was unstable) at the shortest and the longest length."""
     head = p50(df, strategy)
-    first, last = (speedup_text(df, strategy, n) for n in (head.index[0], head.index[-1]))
+    ends = [head.index[0], head.index[-1]]
+    first, last = (speedup_text(df, strategy, n) for n in ends)
     speedups = f", {first} to {last} over the baseline" if "-" not in (first, last) else ""
-    return " ".join(filter(None, [f"{head.iloc[0]:.2f} ms at {head.index[0]} tokens to {head.iloc[-1]:.2f} ms at "
-                                  f"{head.index[-1]}{speedups}.", left_out_text(df), agreement_text(df)]))
+    return " ".join(filter(None, [f"{head.iloc[0]:.2f} ms at {ends[0]} tokens to {head.iloc[-1]:.2f} ms at "
+                                  f"{ends[1]}{speedups}.", left_out_text(df, ends), agreement_text(df)]))
 
 
 def ready_cell(strategy: dict) -> str:

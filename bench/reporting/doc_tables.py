@@ -50,9 +50,9 @@ def speedup_text(df: pd.DataFrame, strategy: str, n: int) -> str:
     return with_interval(r.speedup_vs_baseline, r.speedup_ci_low, r.speedup_ci_high)
 
 
-def left_out_text(df: pd.DataFrame) -> str:
-    """The sentence that says where a speed-up was left out, or ''."""
-    dropped = unstable_baseline(df)
+def left_out_text(df: pd.DataFrame, lengths: list[int]) -> str:
+    """The sentence that says at which of `lengths` a speed-up was left out, or ''."""
+    dropped = [n for n in unstable_baseline(df) if n in lengths]
     if not dropped:
         return ""
     return (f"Speed-ups over the baseline are left out at {', '.join(map(str, dropped))} tokens, where the "
@@ -113,8 +113,17 @@ def ttft_table(df: pd.DataFrame, headline: str, peer: str, order: list[str], lea
         cells = [str(n), f"{floor[n]:.2f}", f"**{head[n]:.2f}**",
                  f"{floor[n] / head[n]:.2f} ({head[n] / floor[n]:.2f}x)", ahead, speedup_text(df, headline, n)]
         rows.append(cells + [f"{p50(df, s).get(n, float('nan')):.2f}" for s in strategies])
-    notes = [f"Ratios carry their {DEFAULT_LEVEL:.0%} bootstrap interval in brackets.", left_out_text(df)]
+    notes = [f"Ratios carry their {DEFAULT_LEVEL:.0%} bootstrap interval in brackets{coverage_text(df)}.",
+             left_out_text(df, list(head.index))]
     return markdown_table(header, rows) + "\n\n" + " ".join(filter(None, notes))
+
+
+def coverage_text(df: pd.DataFrame) -> str:
+    """What a run's intervals cannot cover when it was measured in one round (before measure.rounds)."""
+    if df.rounds.max() > 1:
+        return ""
+    return ("; the run was measured in one round, so they cover the noise among its requests, not the drift "
+            "between rounds or runs")
 
 
 def client_server_table(run: dict, df: pd.DataFrame) -> str:

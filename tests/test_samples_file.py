@@ -137,7 +137,8 @@ def test_a_format_4_file_reads_as_one_round_and_a_resume_writes_it_with_round_ze
     _, kept, _ = RunRecord.reopen(tmp_path, CONFIG, ENVIRONMENT, LENGTHS)
     assert kept == {"baseline", "jit-only"}
     rows = (tmp_path / "samples.csv").read_text().splitlines()
-    assert rows[0].endswith(",server_ttft_ns,round") and rows[1] == "baseline,8,0,1000,,0"
+    assert rows[0].endswith(",server_ttft_ns,round") and "baseline,8,0,1000,,0" in rows
+    assert all(row.endswith(",,0") for row in rows[1:])
 
 
 def test_a_bad_round_is_named(tmp_path):

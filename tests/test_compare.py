@@ -1,11 +1,13 @@
 """compare: ratio of medians with a bootstrap interval, verdicts, environment differences, exit codes."""
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from bench.cli import main
@@ -123,3 +125,45 @@ def test_what_drifts_between_runs_is_listed_before_what_they_ran_on(tmp_path):
     assert [key for key, _ in differences(runs)] == ["load_start", "device.torch_threads", "driver", "config.name"]
     text = compare_markdown(runs, compare_runs(runs), 0.95)
     assert "| load_start | 3.1, 4, 5.25 | 9, 8.5, 7 |" in text
+
+
+# Two runs of configs/default.yaml with the same code, one after the other on the loaded 2-core machine
+# (load average 14-16; tests/data/noise/README.md): a, b with torch's default 2 threads, as `make bench` runs;
+# a1, b1 with OMP_NUM_THREADS=1. Samples as recorded; the skipped strategies' records left out.
+RECORDED = REPO / "tests" / "data" / "noise"
+SAME_CODE_PAIRS = [("a", "b"), ("a1", "b1")]
+
+
+def recorded_pair(first: str, second: str, slower: str | None = None) -> pd.DataFrame:
+    """compare_runs of two recorded runs; `slower`: that strategy's samples of the second run made 20% slower."""
+    runs = [load_run_samples(RECORDED / first), load_run_samples(RECORDED / second)]
+    if slower:
+        runs[1] = dataclasses.replace(runs[1], samples={
+            key: dataclasses.replace(point, ms=point.ms * 1.2) if key[0] == slower else point
+            for key, point in runs[1].samples.items()})
+    return compare_runs(runs)
+
+
+@pytest.mark.parametrize("pair", SAME_CODE_PAIRS)
+def test_two_runs_of_the_same_code_read_no_difference_at_8_of_9_points_of_every_strategy(pair):
+    df = recorded_pair(*pair)
+    assert set(df.strategy) == {"baseline", "jit-only"} and len(df) == 18
+    for strategy, points in df.groupby("strategy"):
+        assert (points.verdict == "no significant difference").sum() >= 8, points.to_string()
+
+
+@pytest.mark.parametrize("strategy", ["baseline", "jit-only"])
+def test_a_twenty_percent_slowdown_is_found_where_one_thread_keeps_the_noise_low(strategy):
+    # the power the intervals keep on this machine's noise: 4 (baseline) and 3 (jit-only) of 9 lengths today; an
+    # interval that grew without bound would still pass the same-code test above, not this one
+    df = recorded_pair("a1", "b1", slower=strategy)
+    assert (df[df.strategy == strategy].verdict == "slower").sum() >= 3
+
+
+@pytest.mark.xfail(strict=True, reason="the target cannot hold on this machine's noise: the same code's medians "
+                   "moved x0.80-x3.00 between a1 and b1 (x0.32-x1.40 between a and b), more than a 20% slowdown")
+@pytest.mark.parametrize("pair", SAME_CODE_PAIRS)
+def test_a_twenty_percent_slowdown_is_found_at_every_length(pair):
+    for strategy in ("baseline", "jit-only"):
+        df = recorded_pair(*pair, slower=strategy)
+        assert (df[df.strategy == strategy].verdict == "slower").all()

@@ -167,3 +167,10 @@ def test_a_twenty_percent_slowdown_is_found_at_every_length(pair):
     for strategy in ("baseline", "jit-only"):
         df = recorded_pair(*pair, slower=strategy)
         assert (df[df.strategy == strategy].verdict == "slower").all()
+
+
+def test_runs_measured_in_one_round_are_named_as_such(tmp_path):
+    a = write_run(tmp_path / "a", {("baseline", 10): lognormal_ms(1)})  # written without rounds: one
+    runs = [load_run_samples(a), load_run_samples(RECORDED / "a")]
+    text = compare_markdown(runs, compare_runs(runs), 0.95)
+    assert f"Measured in one round: `{a}`;" in text  # the recorded run has ten

@@ -104,6 +104,15 @@ def _shown(value) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
+def one_round_text(runs: list[RunSamples]) -> str:
+    """The sentence naming the runs measured in one round (before measure.rounds), or ''."""
+    single = [f"`{r.label}`" for r in runs if r.samples and all(len(set(p.rounds)) == 1 for p in r.samples.values())]
+    if not single:
+        return ""
+    return (f" Measured in one round: {', '.join(single)}; there an interval covers the noise among one process's "
+            "requests, not the drift over its measuring time, and a verdict may be the machine's.")
+
+
 def compare_markdown(runs: list[RunSamples], df: pd.DataFrame, level: float) -> str:
     """The comparison as Markdown: what differs between the runs first, then the ratios."""
     labels = [r.label for r in runs]
@@ -111,7 +120,7 @@ def compare_markdown(runs: list[RunSamples], df: pd.DataFrame, level: float) -> 
              f"Ratio = median TTFT of the run / median of `{labels[0]}` at the same strategy and length "
              f"(above 1: slower). Interval of the ratio at the {level:.0%} level: {METHOD}; the two runs are "
              "resampled independently. Verdict: slower or faster when the interval excludes 1, "
-             "else no significant difference.", "", "## What differs between the runs", ""]
+             f"else no significant difference.{one_round_text(runs)}", "", "## What differs between the runs", ""]
     diffs = differences(runs)
     if diffs:
         parts.append(markdown_table(["key"] + [f"`{x}`" for x in labels], [[k] + [_shown(v) for v in vs]

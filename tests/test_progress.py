@@ -1,5 +1,5 @@
 """The progress bar names what a strategy's worker is doing: building, compiling or capturing at a length,
-measuring a length, the unseen-length probe, a restart's judging."""
+judging a length, timing a round, the unseen-length probe, a restart's judging."""
 from __future__ import annotations
 
 import dataclasses
@@ -22,8 +22,10 @@ def phases_of(job) -> list[str]:
 def test_a_compiling_strategy_names_each_phase_in_order(judged_run):
     cfg = parse_config(tiny_raw(strategies=[{"name": "jit-only", "options": {"torchscript": False}}]))
     job = dataclasses.replace(build_job(cfg, "jit-only"), run_folder=judged_run[0])
+    # 5 requests in the default 10 rounds: the first five hold one each, the last five none (still announced)
+    rounds = [f"timing round {r} of 10" for r in range(1, 11)]
     assert phases_of(job) == ["building the model", "setting up", "compiling at 24 tokens", "compiling at 8 tokens",
-                              "measuring 8 tokens", "measuring 24 tokens", f"unseen length {job.unseen_len}"]
+                              "judging 8 tokens", "judging 24 tokens", *rounds, f"unseen length {job.unseen_len}"]
     assert phases_of(job.as_restart())[-1] == "judging every prompt again"
 
 

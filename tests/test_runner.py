@@ -168,10 +168,15 @@ def test_a_crashed_worker_leaves_error_rows_and_keeps_the_run(monkeypatch, tmp_p
     assert "exited with code 3" in rows[0]["note"] and "segfault in kernel" in rows[0]["note"]
 
 
-def interrupted_run(tmp_path, how: str, after_points: int):
-    """Start a long tiny sweep, signal it once `after_points` points are in; (command, out, stderr)."""
-    # 8 points of 5000 requests of ~0.5 ms: the signal, sent once the first points are in, lands mid-sweep
-    raw = tiny_raw(prompts={"lengths": [8, 16, 24, 32]}, measure={"warmup": 0, "repeats": 5000},
+LONG_REPEATS = 1250  # 5000 requests a strategy: as many as the first point took before rounds
+
+
+def interrupted_run(tmp_path, how: str, after_points: int, during: str | None = None):
+    """Start a long tiny sweep, signal it once `after_points` points are in (and the strategy `during` has
+    started); (command, out, stderr)."""
+    # 8 points of LONG_REPEATS requests of ~0.5 ms: a strategy's points arrive together after its last round, so
+    # the signal, sent once the baseline's are in, lands while jit-only measures
+    raw = tiny_raw(prompts={"lengths": [8, 16, 24, 32]}, measure={"warmup": 0, "repeats": LONG_REPEATS},
                    strategies=["baseline", {"name": "jit-only", "options": {"forward_jit": "none"}}])
     cfg = tmp_path / "long.yaml"
     cfg.write_text(json.dumps(raw))
@@ -182,7 +187,8 @@ def interrupted_run(tmp_path, how: str, after_points: int):
     deadline = time.time() + 240
     while time.time() < deadline:
         try:
-            if len(json.loads((out / "run.json").read_text())["points"]) >= after_points:
+            run = json.loads((out / "run.json").read_text())
+            if len(run["points"]) >= after_points and (during is None or during in run["strategies"]):
                 break
         except (OSError, ValueError):
             pass
@@ -205,12 +211,12 @@ def test_an_interrupted_run_keeps_its_earlier_samples(tmp_path, how):
     measured = [p for p in run["points"] if p["status"] == "ok"]
     assert measured
     samples = pd.read_csv(out / "samples.csv")
-    assert len(samples[(samples.strategy == "baseline") & (samples.prompt_len == 8)]) == 5000
+    assert len(samples[(samples.strategy == "baseline") & (samples.prompt_len == 8)]) == LONG_REPEATS
     assert (out / "summary.csv").exists() and (out / "table.md").exists()
 
 
 def test_resume_keeps_finished_strategies_and_measures_the_rest(tmp_path):
-    command, out, _ = interrupted_run(tmp_path, "sigterm", after_points=5)  # baseline's 4 + one of jit-only
+    command, out, _ = interrupted_run(tmp_path, "sigterm", after_points=4, during="jit-only")  # the baseline's
     before = pd.read_csv(out / "samples.csv")
     proc = subprocess.run(command + ["--resume"], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -221,7 +227,7 @@ def test_resume_keeps_finished_strategies_and_measures_the_rest(tmp_path):
     after = pd.read_csv(out / "samples.csv")
     kept = before[before.strategy == "baseline"].reset_index(drop=True)
     pd.testing.assert_frame_equal(after[after.strategy == "baseline"].reset_index(drop=True), kept)
-    assert len(after[after.strategy == "jit-only"]) == 4 * 5000
+    assert len(after[after.strategy == "jit-only"]) == 4 * LONG_REPEATS
     assert pd.read_csv(out / "summary.csv").matches_baseline.all()
 
 

@@ -4,7 +4,7 @@
 VENV ?= .venv
 PYTHON ?= $(VENV)/bin/python
 CONFIG ?= configs/default.yaml
-GPU_CONFIG ?= configs/h100-llama2-7b.yaml
+GPU_CONFIG ?= configs/h200-llama2-7b.yaml
 # torch 2.13.0 is the CPU build that lies on the dev/CI disk; an unpinned torch pulls a multi-GB CUDA build.
 TORCH_SPEC ?= torch==2.13.0
 # transformers pinned to the version of the GPU machine, so CPU and GPU runs use the same model code.

@@ -49,7 +49,7 @@ EVERY_FAMILY = {
 ATTENTION_BIAS = {"attention_bias": "q/k/v biases fused with their weights, o_proj's added after its matmul"}
 MLP_BIAS = {"mlp_bias": "gate/up biases fused with their weights, down_proj's added after its matmul"}
 PER_LAYER_WINDOW = {
-    "layer_types": "layer_windows: the layers it marks sliding_attention; any other kind than full or sliding is refused",
+    "layer_types": "layer_windows: the layers it marks sliding_attention; kinds other than full or sliding: refused",
     "sliding_window": "layer_windows: the window of the layers layer_types marks sliding_attention",
 }
 HONOURED: dict[str, dict[str, str]] = {

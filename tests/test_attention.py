@@ -50,9 +50,11 @@ def test_auto_takes_eager_with_a_note_where_the_model_refuses_sdpa(tiny_gptj):
 
 
 def test_an_explicit_choice_the_model_refuses_exits_2_naming_the_key(tiny_gptj, write_config, capsys):
+    gptj = ModelConfig(config=tiny_gptj, attn_implementation="sdpa")
     with pytest.raises(ConfigError, match="model.attn_implementation: GPTJForCausalLM does not support 'sdpa'"):
-        check_attention(ModelConfig(config=tiny_gptj, attn_implementation="sdpa"), hf_config(ModelConfig(config=tiny_gptj)))
-    check_attention(ModelConfig(preset="tiny-llama", attn_implementation="sdpa"), hf_config(ModelConfig(preset="tiny-llama")))
+        check_attention(gptj, hf_config(gptj))
+    llama = ModelConfig(preset="tiny-llama", attn_implementation="sdpa")
+    check_attention(llama, hf_config(llama))  # supported: no error
     code = main(["run", str(write_config(gptj_raw(tiny_gptj, attn_implementation="sdpa")))])
     err = capsys.readouterr().err
     assert code == 2 and "model.attn_implementation: GPTJForCausalLM" in err

@@ -123,7 +123,8 @@ def hf_reads(model_type: str) -> frozenset[str]:
 def test_the_walk_finds_the_keys_the_issue_names():
     """The walker itself: reads in the modeling module, in the masks and in rope init are all seen."""
     assert {"attention_multiplier", "logits_scaling", "residual_multiplier"} <= hf_reads("granite")
-    assert {"sliding_window", "is_causal", "rope_parameters.factor", "rope_parameters.low_freq_factor"} <= hf_reads("mistral")
+    assert {"sliding_window", "is_causal", "rope_parameters.factor", "rope_parameters.low_freq_factor"} \
+        <= hf_reads("mistral")
     assert "sliding_window" not in hf_reads("llama") and "sliding_window" not in hf_reads("granite")
     assert "layer_types" in hf_reads("qwen2") and "layer_types" not in hf_reads("mistral")
 
@@ -138,8 +139,9 @@ def test_every_proven_family_has_its_tables_and_a_tiny_model():
 @pytest.mark.parametrize("model_type", PROVEN)
 def test_every_key_the_hf_code_reads_is_honoured_refused_or_irrelevant(model_type):
     unaccounted = sorted(hf_reads(model_type) - set(HONOURED[model_type]) - set(REFUSED_IF_SET) - set(IRRELEVANT))
-    assert not unaccounted, (f"{model_type}: its HF code reads {unaccounted}, in no table of strategies/fused_support.py: "
-                             f"honour each exactly as that code does, refuse it when set, or say why it is irrelevant")
+    assert not unaccounted, (f"{model_type}: its HF code reads {unaccounted}, in no table of "
+                             f"strategies/fused_support.py: honour each exactly as that code does, refuse it when "
+                             f"set, or say why it is irrelevant")
 
 
 @pytest.mark.parametrize("model_type", PROVEN)
@@ -184,7 +186,8 @@ def test_the_fused_forward_reads_only_keys_the_hf_code_reads(model_type):
     assert unfusable_reason(model) is None
     with torch.inference_mode():
         FusedForward(model)(ids, last)
-    assert not sorted(recording.read - hf_reads(model_type) - {"model_type"}), model_type
+    family = {"model_type"}  # which family this is: HF's code is that family's class rather than a key it reads
+    assert not sorted(recording.read - hf_reads(model_type) - family), model_type
 
 
 def test_windows_come_from_where_each_familys_hf_code_takes_them():

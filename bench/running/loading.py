@@ -27,8 +27,9 @@ class Loaded:
 
     def facts(self) -> dict:
         """The strategy-level record of run.json."""
+        notes = [self.model_note, *self.strategy.notes]
         return {"model_build_ms": self.model_build_ms, "setup_ms": self.setup_ms,
-                "mem_weights_gb": self.mem_weights_gb, "note": "; ".join(filter(None, [self.model_note, *self.strategy.notes]))}
+                "mem_weights_gb": self.mem_weights_gb, "note": "; ".join(filter(None, notes))}
 
 
 def error_text(exc: BaseException) -> str:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from strategies.fused_support import unfusable_reason
+from strategies.fused_support import layer_windows, unfusable_reason
 
 
 def is_split(tensor: torch.Tensor | None) -> bool:
@@ -148,13 +148,6 @@ class FusedLayer(torch.nn.Module):
         return x if self.residual_multiplier == 1.0 else x * self.residual_multiplier
 
 
-def layer_window(model: torch.nn.Module, attn: torch.nn.Module) -> int | None:
-    """The layer's sliding window: Qwen2/Qwen3 set it per layer, Mistral for every layer."""
-    if hasattr(attn, "sliding_window"):
-        return attn.sliding_window
-    return getattr(model.config, "sliding_window", None)
-
-
 class FusedForward(torch.nn.Module):
     """forward(input_ids [1, S], last_index [1]) -> logits [1, 1, V] of position last_index."""
 
@@ -165,8 +158,9 @@ class FusedForward(torch.nn.Module):
             raise ValueError(reason)
         body = model.model
         self.embed, self.norm, self.rotary = body.embed_tokens, body.norm, body.rotary_emb
-        self.layers = torch.nn.ModuleList(FusedLayer(layer, layer_window(model, layer.self_attn))
-                                          for layer in body.layers)
+        layers = body.layers[: model.config.num_hidden_layers]  # the layers the HF forward runs
+        self.layers = torch.nn.ModuleList(FusedLayer(layer, window)
+                                          for layer, window in zip(layers, layer_windows(model.config)))
         self.lm_head = model.lm_head
         self.embedding_multiplier = getattr(body, "embedding_multiplier", 1.0)  # Granite; 1 elsewhere
         self.logits_scaling = getattr(model.config, "logits_scaling", 1.0) if model.config.model_type == "granite" else 1.0

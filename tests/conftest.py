@@ -50,3 +50,24 @@ def medians():
         return pd.DataFrame([{"strategy": s, "prompt_len": n, "status": "ok", "matches_baseline": True,
                               "ttft_p50_ms": ms, "note": ""} for s, n, ms in rows])
     return frame
+
+
+def tiny(preset: str = "tiny-llama", **config_keys):
+    """A tiny preset's model on the CPU with perturbed random weights, config_keys set as a config.json would."""
+    import torch  # here: the torch-free tests that share this file do not pay for importing it
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    from bench.config.presets import PRESETS
+    from bench.models.random_weights import materialize
+
+    values = {**PRESETS[preset], **config_keys}
+    model = AutoModelForCausalLM.from_config(AutoConfig.for_model(values.pop("model_type"), **values))
+    return materialize(model, 0, torch.device("cpu")).eval()
+
+
+def ids_and_last(length: int, real: int, vocab: int):
+    """Random prompt ids [1, length] (seeded by the length) and the index [1] of its last real token."""
+    import torch
+
+    ids = torch.randint(0, vocab, (1, length), generator=torch.Generator().manual_seed(length))
+    return ids, torch.tensor([real - 1])

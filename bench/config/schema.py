@@ -15,15 +15,16 @@ from typing import Any
 
 from bench.config.errors import ConfigError, shown
 from bench.config.model_file import check_against_model
-from bench.config.names import BASELINE
+from bench.config.names import AUTO_ATTENTION, BASELINE
 from bench.config.options import build_options, check_choice, check_int, check_keys, check_path_text, check_seed
 from bench.config.presets import PRESETS
 from bench.config.yaml_file import read_yaml
 from strategies.option_types import OPTION_TYPES
 
 DTYPE_NAMES = ("float16", "bfloat16", "float32")
-# the names transformers' attn_implementation accepts; anything else fails the worker as it builds the model
-ATTN_IMPLEMENTATIONS = ("eager", "sdpa", "flash_attention_2", "flash_attention_3", "flex_attention")
+# auto (SDPA where the model supports it, else eager) and the names transformers' attn_implementation accepts;
+# anything else fails the worker as it builds the model
+ATTN_IMPLEMENTATIONS = (AUTO_ATTENTION, "eager", "sdpa", "flash_attention_2", "flash_attention_3", "flex_attention")
 DEVICES = ("auto", "cuda", "cpu")
 SAMPLING_MODES = ("greedy", "temperature")
 MAX_PROMPTS_PER_LENGTH = 64  # each prompt's reference logits are kept on disk; 64 bounds that file
@@ -51,7 +52,8 @@ class ModelConfig:
     name_or_path: str | None = None
     dtype: str = "float16"
     device: str = "auto"
-    attn_implementation: str = "sdpa"  # what HF picks by default on a recent torch
+    # transformers' own default: SDPA where the model's class supports it, else eager (GPT-J), named in the notes
+    attn_implementation: str = AUTO_ATTENTION
     seed: int = 0  # seeds the random weights, so two runs build the same model
     tensor_parallel: int = 1  # ranks the model is split over: one GPU each (cuda, NCCL) or gloo on the CPU
     tp_reference: str = "one-gpu"  # a tensor-parallel run's judge: see TP_REFERENCES

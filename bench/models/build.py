@@ -9,6 +9,7 @@ from transformers import AutoConfig, AutoModelForCausalLM, PretrainedConfig
 from bench.config.errors import ConfigError
 from bench.config.presets import PRESETS
 from bench.config.schema import ModelConfig
+from bench.models.attention import hf_attention
 from bench.models.dtypes import TORCH_DTYPES
 from bench.models.random_weights import materialize
 
@@ -85,11 +86,11 @@ def build_model(spec: ModelConfig, config: PretrainedConfig, device: torch.devic
     if spec.name_or_path is not None:
         # no device_map: it needs accelerate, which the tool does not depend on
         model = AutoModelForCausalLM.from_pretrained(
-            spec.name_or_path, dtype=dtype, attn_implementation=spec.attn_implementation).to(device)
+            spec.name_or_path, dtype=dtype, attn_implementation=hf_attention(spec.attn_implementation)).to(device)
     else:
         with torch.device("meta"):  # shapes only: the values are drawn on the device, no CPU detour
             model = AutoModelForCausalLM.from_config(
-                config, dtype=dtype, attn_implementation=spec.attn_implementation)
+                config, dtype=dtype, attn_implementation=hf_attention(spec.attn_implementation))
         materialize(model, spec.seed, device)
     return model.eval()
 

@@ -2,8 +2,15 @@
 
 The GPU thread takes the first waiting request, then every request already queued behind it, then,
 while the batch has room, waits up to max_wait_us (counted from taking the first) for more; the batch
-runs as one `Strategy.first_tokens` call. The defaults run one request at a time, as the server
-always did. Validated before the model loads, like ServerLimits.
+runs as one `Strategy.first_tokens` call. It never waits once every connection that has sent an
+inference request has its request in the batch: each connection has at most one request in the
+server, so nobody else can come, and a single client never pays the wait. The defaults run one
+request at a time, as the server always did. Validated before the model loads, like ServerLimits.
+
+Why wait at all: closed-loop clients answered by one batch send their next requests a few hundred
+microseconds to a few milliseconds apart; taking only what is queued splits them into small batches.
+Measured on one H200 (Llama-2-7B shape, jit+cuda, 100-token prompts, 16 closed-loop clients, 2026-12-03):
+max_wait_us 0 -> 279 req/s, 5000 -> 366 req/s (the one-at-a-time server: 209); 1 client 5.3-5.6 ms either way.
 """
 from __future__ import annotations
 

@@ -5,6 +5,7 @@
     python -m bench report results/default        # or: report --all results
     python -m bench compare results/a results/b [--out DIR] [--level 0.95] [--fail-if-slower PCT]
     python -m bench serve --config CONFIG --strategy NAME --socket PATH   # or --job FILE instead of both
+                          [--max-batch N] [--max-wait-us U]   # answer the requests waiting at once in one forward
     python -m bench strategies
 """
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from bench.config.errors import ConfigError
 from bench.reporting.stats import DEFAULT_LEVEL
+from bench.serving.batching import Batching
 from bench.serving.limits import BACKLOG, MAX_CONNECTIONS, STALL_TIMEOUT_S, ServerLimits
 from bench.serving.protocol import MAX_MESSAGE_BYTES
 
@@ -119,6 +121,7 @@ def parse_tags(items: list[str] | None) -> dict[str, str]:
 
 def cmd_serve(args) -> int:
     limits = ServerLimits(args.max_message, args.stall_timeout, args.max_connections, args.backlog)  # before any load
+    batching = Batching(args.max_batch, args.max_wait_us)
     from bench.serving.serve_command import job_from_config, job_from_file, serve
 
     if args.job is not None:
@@ -127,7 +130,7 @@ def cmd_serve(args) -> int:
         raise ConfigError("serve: give --config and --strategy (or --job)")
     else:
         job = job_from_config(args.config, args.strategy)
-    return serve(job, args.socket, limits)
+    return serve(job, args.socket, limits, batching)
 
 
 def cmd_strategies(args) -> int:
@@ -182,6 +185,12 @@ def parser() -> argparse.ArgumentParser:
                     help=f"concurrent connections served; more are refused with a message (default {MAX_CONNECTIONS})")
     sv.add_argument("--backlog", type=int, default=BACKLOG,
                     help=f"connects queued before the server accepts them (default {BACKLOG})")
+    sv.add_argument("--max-batch", type=int, default=Batching().max_batch,
+                    help="requests answered by one forward: the first waiting one and those queued behind it "
+                         "(default 1: one at a time)")
+    sv.add_argument("--max-wait-us", type=int, default=Batching().max_wait_us,
+                    help="once a request is taken, microseconds to wait for more while the batch has room "
+                         "(default 0: only those already waiting)")
     sv.set_defaults(func=cmd_serve)
     s = sub.add_parser("strategies", help="list registered strategies and whether they run here")
     s.set_defaults(func=cmd_strategies)

@@ -6,7 +6,7 @@ installed torch still supports TorchScript.
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, List
 
 import torch
 
@@ -37,6 +37,20 @@ def pad_or_truncate(input_ids: torch.Tensor, target_len: int, pad_token_id: int)
                              device=input_ids.device, dtype=input_ids.dtype)
         return torch.cat([input_ids, padding], dim=1)
     return input_ids
+
+
+def sample_rows(logits: torch.Tensor, temperature: float, do_sample: bool) -> torch.Tensor:
+    """Greedy or temperature sampling of each row of logits [B, V], one prompt a row; returns [B] token ids."""
+    if do_sample:
+        probs = torch.softmax(logits.float() / temperature, dim=-1)
+        return torch.multinomial(probs, 1).view(-1)
+    return torch.argmax(logits, dim=-1)
+
+
+def pad_batch(rows: List[torch.Tensor], target_len: int, pad_token_id: int) -> torch.Tensor:
+    """Right-pad (or truncate) each prompt's ids ([S_i]) to target_len and stack them: [B, target_len].
+    Right padding keeps each row's causal logits exact: its real positions never attend to later ones."""
+    return torch.cat([pad_or_truncate(row.unsqueeze(0), target_len, pad_token_id) for row in rows], dim=0)
 
 
 def script_or_eager(fn: Callable, notes: list[str]) -> Callable:

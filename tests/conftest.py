@@ -1,8 +1,12 @@
-"""Shared fixtures: tiny configs written to temporary folders."""
+"""Shared fixtures: tiny configs written to temporary folders; a stub generator server on a socket."""
 from __future__ import annotations
 
 import copy
+import shutil
+import socket
 import sys
+import tempfile
+import threading
 from pathlib import Path
 
 import pandas as pd
@@ -11,6 +15,14 @@ import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from bench.serving.batching import Batching  # noqa: E402  (after the path above)
+from bench.serving.limits import ServerLimits  # noqa: E402
+from bench.serving.protocol import receive_message, send_message  # noqa: E402
+from bench.serving.unix_socket import bind_private  # noqa: E402
+from tests.serving_stub import start  # noqa: E402
+
+TIMEOUT_S = 10.0  # any answer the stub server's tests wait for comes in milliseconds; this only bounds a failing test
 
 TINY = {
     "name": "tiny",
@@ -71,3 +83,44 @@ def ids_and_last(length: int, real: int, vocab: int):
 
     ids = torch.randint(0, vocab, (1, length), generator=torch.Generator().manual_seed(length))
     return ids, torch.tensor([real - 1])
+
+
+@pytest.fixture
+def socket_path():
+    folder = Path(tempfile.mkdtemp(prefix="srv"))  # short: a Unix socket path must fit in 107 bytes; mode 0700
+    yield folder / "s.sock"
+    shutil.rmtree(folder)
+
+
+@pytest.fixture
+def serve(socket_path):
+    """serve(limits, job_s, batching): a stub server (tests/serving_stub.py) on socket_path, on a thread;
+    stopped after the test."""
+    running = []
+
+    def make(limits: ServerLimits = ServerLimits(), job_s: float = 0.0, batching: Batching = Batching()):
+        listener = bind_private(socket_path, limits.backlog)
+        server = start(listener, limits, job_s, batching=batching)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        running.append((server, thread, listener))
+        return server
+    yield make
+    for server, thread, listener in running:
+        server.stopping.set()
+        thread.join(TIMEOUT_S + 5)
+        listener.close()
+
+
+def connect(path) -> socket.socket:
+    """A client socket connected to path, every read bounded by TIMEOUT_S."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(TIMEOUT_S)
+    s.connect(str(path))
+    return s
+
+
+def ask(s: socket.socket, message: dict) -> dict:
+    """Send one message and read its answer."""
+    send_message(s, message)
+    return receive_message(s)

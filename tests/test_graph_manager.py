@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
 from strategies.graph_manager import GraphManager
+from strategies.rolling_graphs import BatchKey
 
 
 class FakeCapture:
@@ -91,3 +93,24 @@ def test_request_waits_for_a_background_capture_instead_of_capturing_twice():
 def test_max_graphs_must_be_positive():
     with pytest.raises(ValueError):
         GraphManager(FakeCapture(), max_graphs=0)
+
+
+def test_batch_keys_share_the_lru_and_every_capture_is_counted_and_timed():
+    fake = FakeCapture()
+
+    def slow_capture(key):
+        time.sleep(0.02)  # a capture long enough to show in its time
+        return fake(key)
+
+    m = GraphManager(slow_capture, max_graphs=3, release=fake.release)
+    m.capture(100)
+    assert m.get(BatchKey(4, 100)) == "graph-4x100" and m.get(BatchKey(2, 100)) == "graph-2x100"
+    assert m.get(BatchKey(4, 100)) == "graph-4x100"  # a hit: no second capture
+    m.get(50)  # the LRU is full: 100 goes
+    m.get(100)  # captured again: its second capture
+    assert list(m.graphs) == [BatchKey(4, 100), 50, 100]
+    captures = m.counters()["captures"]
+    assert list(captures) == ["50", "100", "2x100", "4x100"]  # lengths first, then (rows x length)
+    assert [captures[k]["n"] for k in captures] == [1, 2, 1, 1]
+    assert all(captures[k]["ms"] >= 20 * captures[k]["n"] for k in captures)
+    assert m.counters()["usage"] == {"50": 1, "100": 1, "2x100": 1, "4x100": 2}

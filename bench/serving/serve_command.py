@@ -2,6 +2,7 @@
 
     python -m bench serve --config configs/default.yaml --strategy baseline --socket /tmp/ttft/s.sock
     python -m bench serve --job JOB.json --socket PATH   # a job record written by the ipc target
+    python -m bench serve ... --max-batch 16 --max-wait-us 500   # answer waiting requests in batches
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from bench.jobs.build import build_job
 from bench.jobs.job import Job
 from bench.models.build import hf_config
 from bench.processes.lifetime import die_with_parent
+from bench.serving.batching import Batching
 from bench.serving.limits import ServerLimits
 from bench.serving.server import GeneratorServer
 from bench.serving.unix_socket import SocketError, bind_private
@@ -40,7 +42,7 @@ def job_from_file(path: str) -> Job:
         raise ConfigError(f"--job: cannot read a job record from {path} ({exc})") from None
 
 
-def serve(job: Job, socket_path: str, limits: ServerLimits = ServerLimits()) -> int:
+def serve(job: Job, socket_path: str, limits: ServerLimits = ServerLimits(), batching: Batching = Batching()) -> int:
     """Load, prepare, serve until SIGTERM/SIGINT. Socket problems raise ConfigError."""
     die_with_parent()  # started by an ipc worker: a killed worker takes its server along
     strategy = REGISTRY[job.strategy]
@@ -51,7 +53,7 @@ def serve(job: Job, socket_path: str, limits: ServerLimits = ServerLimits()) -> 
         listener = bind_private(Path(socket_path), limits.backlog)
     except (SocketError, OSError) as exc:
         raise ConfigError(f"--socket: {exc}") from None
-    server = GeneratorServer(listener, limits=limits)
+    server = GeneratorServer(listener, limits=limits, batching=batching)
     server.install_signal_handlers()  # a stop during the load still removes the socket file
     try:
         with torch.inference_mode():

@@ -29,10 +29,12 @@ def test_the_verdict_opens_with_stability_and_names_each_range_once(sweep):
     assert ranges[1].startswith("40-50 tokens: jit-only fastest, but no significant difference from the baseline (x1.00")
 
 
-def test_every_speedup_is_printed_with_its_interval(sweep):
-    for line in verdict_of(sweep):
-        for ratio in re.finditer(r"x\d+\.\d\d(-x\d+\.\d\d)? ", line):
-            assert line[ratio.end():].startswith("(interval"), line
+def test_every_speedup_is_printed_with_its_interval(sweep, run_dir):
+    lines = verdict_of(sweep) + verdict_of(run_dir)  # ranges of several lengths, and one of one length
+    ratios = [(line, ratio) for line in lines for ratio in re.finditer(r"x\d+\.\d\d(-x\d+\.\d\d)? ", line)]
+    assert {bool(ratio.group(1)) for _, ratio in ratios} == {True, False}
+    for line, ratio in ratios:
+        assert line[ratio.end():].startswith("(interval"), line
 
 
 def test_failures_mismatches_and_skipped_strategies_follow_once(sweep):

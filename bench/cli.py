@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import signal
 import sys
 from pathlib import Path
@@ -284,3 +285,6 @@ def main(argv: list[str] | None = None, prog: str = INSTALLED_NAME) -> int:
     except KeyboardInterrupt:  # before a run has a folder (during the imports), or in report, compare
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # the reader left (`... | head`): nothing to say to it, and no traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit's flush cannot fail again
+        return EXIT_FAILED

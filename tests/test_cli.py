@@ -3,6 +3,7 @@ path, a config refused before any framework loads, one line and exit 130 on Ctrl
 and compare's flags refused in one line."""
 from __future__ import annotations
 
+import os
 import re
 import signal
 import subprocess
@@ -12,7 +13,7 @@ import tomllib
 
 import pytest
 
-from bench.cli import EXIT_BAD_INPUT, EXIT_INTERRUPTED, main, parser, run_overrides
+from bench.cli import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, main, parser, run_overrides
 from bench.config.schema import load_config
 from tests.conftest import REPO, tiny_raw
 
@@ -150,3 +151,12 @@ def test_a_bad_flag_is_one_line(capsys):
     assert done.value.code == EXIT_BAD_INPUT
     assert capsys.readouterr().err == ("error: ttft-bench compare: argument --fail-if-slower: invalid float value: "
                                        "'fast' (see --help)\n")
+
+
+def test_a_reader_that_leaves_early_gets_no_traceback(run_dir):
+    read, write = os.pipe()
+    os.close(read)  # `report ... | head -1` once head has gone
+    proc = subprocess.run([sys.executable, "-m", "bench", "report", str(run_dir)], cwd=REPO, stdout=write,
+                          stderr=subprocess.PIPE, text=True, timeout=120)
+    os.close(write)
+    assert (proc.returncode, proc.stderr) == (EXIT_FAILED, "")

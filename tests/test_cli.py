@@ -55,7 +55,8 @@ def test_a_bad_set_key_exits_2_naming_the_key_and_the_allowed_ones(write_config,
 
 
 def test_the_shorthands_change_the_config_as_set_does(write_config):
-    path = str(write_config(tiny_raw(strategies=["baseline", {"name": "jit-only", "options": {"forward_jit": "none"}}])))
+    jit_only = {"name": "jit-only", "options": {"forward_jit": "none"}}
+    path = str(write_config(tiny_raw(strategies=["baseline", jit_only])))
 
     def raw(*flags: str) -> dict:
         return load_config(path, run_overrides(parser().parse_args(["run", path, *flags]))).raw
@@ -125,7 +126,8 @@ def test_ctrl_c_at_any_moment_of_a_run_is_one_line_and_exit_130(write_config, tm
 @pytest.mark.parametrize("value", ["nan", "inf", "-5"])
 def test_a_fail_if_slower_that_would_switch_the_check_off_is_refused(tmp_path, capsys, value):
     assert main(["compare", str(tmp_path / "a"), str(tmp_path / "b"), "--fail-if-slower", value]) == EXIT_BAD_INPUT
-    assert capsys.readouterr().err == f"error: --fail-if-slower: expected a finite percentage >= 0, got {float(value)}\n"
+    expected = f"error: --fail-if-slower: expected a finite percentage >= 0, got {float(value)}\n"
+    assert capsys.readouterr().err == expected
 
 
 def test_compare_out_at_a_file_or_under_one_is_one_line(run_dir, tmp_path, capsys):

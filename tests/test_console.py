@@ -26,7 +26,8 @@ def test_the_verdict_opens_with_stability_and_names_each_range_once(sweep):
     assert len(ranges) == 2
     assert ranges[0] == ("10-30 tokens: jit-only x1.98-x2.03 (intervals within x1.95-x2.06) faster than the baseline; "
                          "ready in 21.5 s (15.0 s after a restart); torch-compile not significantly slower at 10, 20")
-    assert ranges[1].startswith("40-50 tokens: jit-only fastest, but no significant difference from the baseline (x1.00")
+    assert ranges[1].startswith("40-50 tokens: jit-only fastest, but no significant difference from the baseline "
+                                "(x1.00")
 
 
 def test_every_speedup_is_printed_with_its_interval(sweep, run_dir):

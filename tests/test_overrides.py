@@ -55,7 +55,8 @@ def test_a_setting_is_made_before_validation_so_it_can_fix_the_file(write_config
 
 
 def test_a_strategy_option_is_set_by_the_strategy_name(write_config):
-    path = write_config(tiny_raw(strategies=["baseline", "jit-only", {"name": "cuda-graph", "options": {"max_graphs": 4}}]))
+    cuda_graph = {"name": "cuda-graph", "options": {"max_graphs": 4}}
+    path = write_config(tiny_raw(strategies=["baseline", "jit-only", cuda_graph]))
     cfg = load_config(path, settings("strategies.jit-only.options.forward_jit=none",
                                      "strategies.cuda-graph.options.buckets=[16,64]"))
     options = {s.name: s.options for s in cfg.strategies}

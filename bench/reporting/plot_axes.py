@@ -60,8 +60,8 @@ def mark_unstable(ax, x, y, unstable, strategy: str) -> bool:
     x, y, unstable = list(x), list(y), [bool(u) for u in unstable]
     xs = [a for a, u in zip(x, unstable) if u]
     if xs:
-        ax.plot(xs, [b for b, u in zip(y, unstable) if u], "o", markerfacecolor="white", markeredgecolor=color(strategy),
-                zorder=4)
+        ax.plot(xs, [b for b, u in zip(y, unstable) if u], "o", markerfacecolor="white",
+                markeredgecolor=color(strategy), zorder=4)  # over the line's filled markers
     return bool(xs)
 
 

@@ -80,7 +80,8 @@ def stability_line(df: pd.DataFrame) -> str:
 
 def correct(r) -> bool:
     """A measured point that computes the baseline's tokens (the baseline by definition)."""
-    return r.status == "ok" and (r.strategy == BASELINE or (not pd.isna(r.matches_baseline) and bool(r.matches_baseline)))
+    judged_equal = not pd.isna(r.matches_baseline) and bool(r.matches_baseline)
+    return r.status == "ok" and (r.strategy == BASELINE or judged_equal)
 
 
 def mismatched(r) -> bool:

@@ -1,4 +1,5 @@
-"""Shared fixtures: tiny configs written to temporary folders; a stub generator server on a socket."""
+"""Shared fixtures: tiny configs written to temporary folders; a stub generator server on a socket;
+reported run folders built from made-up points (record_run, run_dir, sweep)."""
 from __future__ import annotations
 
 import copy
@@ -9,6 +10,7 @@ import tempfile
 import threading
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -16,6 +18,9 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.reporting.records import PointRecord  # noqa: E402
+from bench.reporting.report import write_report  # noqa: E402
+from bench.reporting.results_io import RunRecord  # noqa: E402
 from bench.serving.batching import Batching  # noqa: E402  (after the path above)
 from bench.serving.limits import ServerLimits  # noqa: E402
 from bench.serving.protocol import receive_message, send_message  # noqa: E402
@@ -124,3 +129,85 @@ def ask(s: socket.socket, message: dict) -> dict:
     """Send one message and read its answer."""
     send_message(s, message)
     return receive_message(s)
+
+
+ENV = {"cpu": "Test CPU", "torch": "2.13", "transformers": "5.17", "python": "3.11", "git_commit": "abc"}
+
+
+def ns(ms_values) -> tuple[int, ...]:
+    """Timed requests in ms as samples.csv's integer nanoseconds."""
+    return tuple(int(v * 1e6) for v in ms_values)
+
+
+def lognormal_ms(seed: int, median_ms: float, n: int = 100, spread: float = 0.05):
+    """Host-bound TTFT: right-skewed around median_ms (spread 0.05 ~ 5%: stable by the std rule)."""
+    return median_ms * np.random.default_rng(seed).lognormal(0.0, spread, n)
+
+
+def record_run(folder: Path, points, strategies: dict | None = None, config: dict | None = None,
+               env: dict | None = None, status: str = "complete") -> Path:
+    """A finished run folder holding `points` ((strategy, PointRecord) pairs) and strategy records, reported."""
+    record = RunRecord.start(folder, folder.name, config or {"name": folder.name, "model": {"preset": "tiny-llama",
+                                                                                          "dtype": "float32"}},
+                             {**ENV, **(env or {})})
+    for name, fields in (strategies or {}).items():
+        record.set_strategy(name, **fields)
+    for name, point in points:
+        record.add_point(name, point)
+    record.finish(status)
+    write_report(folder)
+    return folder
+
+
+@pytest.fixture
+def run_dir(tmp_path):
+    """A reported CPU run: baseline at 10 and 20 tokens, jit-only unstable at 10 and skipped at 20."""
+    noisy = [1.0] * 95 + [9.0] * 5  # max 9x the mean: unstable
+    points = [("baseline", PointRecord(prompt_len=n, status="ok", jit_compile_ms=100.0 * scale,
+                                       samples_ns=ns(lognormal_ms(n, 10 * scale))))
+              for n, scale in ((10, 1.0), (20, 2.0))]
+    points += [("jit-only", PointRecord(prompt_len=10, status="ok", jit_compile_ms=50.0, matches_baseline=True,
+                                        samples_ns=ns(noisy))),
+               ("jit-only", PointRecord(prompt_len=20, status="skipped", note="needs a GPU"))]
+    config = {"name": "r", "model": {"preset": "tiny-llama", "dtype": "float32"}, "tags": {"driver": "new"}}
+    return record_run(tmp_path / "r", points, config=config)
+
+
+CUDA_REASON = "needs CUDA graphs; torch.cuda.is_available() is False here"
+
+
+def ok(n: int, ms, matches: bool | None = True, **fields):
+    """A measured point judged on 8 prompts (7 agreed where it mismatched)."""
+    return PointRecord(prompt_len=n, status="ok", matches_baseline=matches, prompts_judged=8,
+                       prompts_agreed=8 if matches is not False else 7, near_ties=0, samples_ns=ns(ms), **fields)
+
+
+def baseline_ms(n: int):
+    """The baseline's timed requests of the sweep fixture: 10 ms, seeded by the length."""
+    return lognormal_ms(n, 10.0)
+
+
+@pytest.fixture
+def sweep(tmp_path):
+    """Lengths 10-50: jit-only twice as fast at 10-30 (torch-compile timed alike at 10 and 20, failed
+    at 30 and 40), 0.1% faster than the baseline at 40 and 50: noise; jit+cuda fastest at 10 but
+    wrong there, slower elsewhere; two strategies skipped for one reason."""
+    points = [("baseline", ok(n, baseline_ms(n))) for n in (10, 20, 30, 40, 50)]
+    points += [("jit-only", ok(n, lognormal_ms(100 + n, 5.0))) for n in (10, 20, 30)]
+    points += [("jit-only", ok(n, baseline_ms(n) * 0.999)) for n in (40, 50)]
+    points.append(("jit+cuda", ok(10, lognormal_ms(7, 2.0), matches=False, timed_checked=100, timed_mismatches=3)))
+    points += [("jit+cuda", ok(n, lognormal_ms(200 + n, 12.0))) for n in (20, 30, 40, 50)]
+    points += [(name, PointRecord(prompt_len=n, status="skipped", note=CUDA_REASON))
+               for name in ("cuda-graph", "cuda-graph-2") for n in (10, 20, 30, 40, 50)]
+    points += [("torch-compile", ok(n, lognormal_ms(100 + n, 5.0))) for n in (10, 20)]  # jit-only's samples
+    points += [("torch-compile", PointRecord(prompt_len=n, status="error", note="OOM")) for n in (30, 40)]
+    points.append(("torch-compile", ok(50, lognormal_ms(350, 20.0))))
+    strategies = {"baseline": {"status": "ok", "ready_s": 2.0},
+                  "jit-only": {"status": "ok", "ready_s": 21.5, "restart_ready_s": 15.0},
+                  "cuda-graph": {"status": "skipped", "note": CUDA_REASON},
+                  "cuda-graph-2": {"status": "skipped", "note": CUDA_REASON},
+                  "jit+cuda": {"status": "ok", "ready_s": 30.0, "unseen_len": 15, "unseen_matches_baseline": False,
+                               "unseen_note": "returned token 5, baseline's 6"},
+                  "torch-compile": {"status": "ok", "ready_s": 70.0, "restart_status": "ok",
+                                    "restart_prompts_judged": 40, "restart_prompts_agreed": 39}}
+    return record_run(tmp_path / "sweep", points, strategies)

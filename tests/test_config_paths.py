@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bench.cli import parse_tags
+from bench.cli import parse_tags, parser, run_overrides
 from bench.config.errors import ConfigError
-from bench.config.schema import load_config, with_overrides
+from bench.config.schema import load_config
 
 REPO = Path(__file__).resolve().parent.parent
 # a Llama small enough to build and run in seconds on a CPU
@@ -65,7 +65,8 @@ def test_tags_are_parsed_checked_and_merged_into_the_config(tmp_path):
     assert parse_tags(["a=1", "b=x=y"]) == {"a": "1", "b": "x=y"}
     with pytest.raises(ConfigError, match="--tag"):
         parse_tags(["novalue"])
-    cfg = with_overrides(load_config(write_config(tmp_path / "c", tags={"gpu": "h100"})), tags={"run": "2"})
+    path = write_config(tmp_path / "c", tags={"gpu": "h100"})
+    cfg = load_config(path, run_overrides(parser().parse_args(["run", str(path), "--tag", "run=2"])))
     assert cfg.raw["tags"] == {"gpu": "h100", "run": "2"}
     with pytest.raises(ConfigError, match="tags"):
         load_config(write_config(tmp_path / "d", tags=["x"]))

@@ -73,14 +73,15 @@ def write_report(out_dir: Path) -> pd.DataFrame:
     return df
 
 
-def write_reports(folders: list[Path]) -> list[str]:
-    """Write the report of every folder, going on past failures; returns one line per failure."""
-    failures = []
+def write_reports(folders: list[Path]) -> tuple[dict[Path, pd.DataFrame], list[str]]:
+    """Write the report of every folder, going on past failures; returns the summary of each folder
+    reported and one line per failure."""
+    summaries, failures = {}, []
     for folder in folders:
         try:
-            write_report(folder)
+            summaries[folder] = write_report(folder)
         except (ValueError, OSError) as exc:
             failures.append(str(exc))
             continue
         print(f"rebuilt {folder}/summary.csv, table.md, plots/")
-    return failures
+    return summaries, failures

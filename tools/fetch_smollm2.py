@@ -53,6 +53,7 @@ def convert(source: Path, folder: Path) -> None:
     """Dequantize the GGUF model into a plain float32 model and save it with its tokenizer into `folder`."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
+
     tokenizer = AutoTokenizer.from_pretrained(source, gguf_file=GGUF_FILE)
     quantized = AutoModelForCausalLM.from_pretrained(source, gguf_file=GGUF_FILE, dtype=torch.float32)
     config = quantized.config

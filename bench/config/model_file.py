@@ -60,6 +60,9 @@ def model_fields(spec: Any) -> tuple[str, dict] | None:
             raise ConfigError(f"model.config: {shown(spec.config)} does not exist; "
                               "give a config.json or a folder holding one")
         return "model.config", read_model_config(path / "config.json" if path.is_dir() else path, "model.config")
+    if Path(spec.name_or_path).is_absolute() and not Path(spec.name_or_path).exists():  # no hub id is absolute
+        raise ConfigError(f"model.name_or_path: {shown(spec.name_or_path)} does not exist; give a model folder "
+                          "or a hub name")
     local = Path(spec.name_or_path) / "config.json"
     return ("model.name_or_path", read_model_config(local, "model.name_or_path")) if local.is_file() else None
 

@@ -2,6 +2,7 @@
 gives read against the file's folder, those the command line gives against the working directory."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +35,9 @@ def resolve_paths(raw: Any, folder: Path) -> Any:
         for key in ("config", "name_or_path"):
             value = model.get(key)
             if isinstance(value, str) and value and not Path(value).is_absolute():
-                # a name_or_path that is not a folder beside the config is a hub id: kept as written
-                if key == "config" or (folder / value).exists():
-                    model[key] = str(folder / value)
+                # a name_or_path that is not a folder beside the config is a hub id, kept as written,
+                # unless it starts with ./ or ../ (a hub id cannot): a path, even one not made yet
+                if key == "config" or (folder / value).exists() or value.startswith(("./", "../")):
+                    model[key] = os.path.normpath(folder / value)  # no "configs/../" in messages and run.json
         raw["model"] = model
     return raw

@@ -16,7 +16,7 @@ from bench.reporting.plot_axes import (DPI, FIGSIZE, PNG_METADATA, color, log_y,
 from bench.reporting.records import StrategyRecord
 
 __all__ = ["color", "plot_ratios", "plot_title", "write_plots"]
-# the harness prepares the largest length first (bench/running/loading.py prepare_all): its compile is
+# the harness prepares the largest length first (bench/targets/loading.py prepare_all): its compile is
 # the whole compile and its capture the first, so that point carries the one-off costs
 ONE_OFF_LABEL = "largest length, prepared first: one-off costs"
 

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 import torch
 
-from bench.measuring.correctness import tolerance
+from bench.judging.correctness import tolerance
 from tools.logit_margins import Margin, prompt_margin, summary_markdown, within
 
 LAYERS = 30  # SmolLM2-135M's decoder layers

@@ -21,10 +21,10 @@ from pathlib import Path
 
 import pandas as pd
 import torch
-from bench.measuring.correctness import CALIBRATED_LAYERS, tolerance
 
 from bench.config.schema import load_config
 from bench.jobs.build import build_job
+from bench.judging.correctness import CALIBRATED_LAYERS, tolerance
 from bench.measuring.logits import last_logits
 from bench.models.dtypes import TORCH_DTYPES
 from bench.reporting.tables import markdown_table

@@ -13,6 +13,7 @@ import os
 import resource
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from bench.serving.limits import ServerLimits
@@ -23,16 +24,22 @@ VOCAB = 1000  # any size: the tests compute the stub's answer themselves
 MAX_POSITIONS = 64  # small, so a test can exceed it cheaply
 
 
+@dataclass(frozen=True)
+class StubAnswer:
+    """What GeneratorServer reads of a strategy's answer (strategies.base.FirstToken holds the logits too)."""
+    token: int
+
+
 class StubStrategy:
     """What GeneratorServer uses of a strategy."""
 
     def __init__(self, job_s: float):
         self.job_s = job_s
 
-    def first_token(self, tokens: list[int]) -> int:
+    def first_token(self, tokens: list[int]) -> StubAnswer:
         """sum(tokens) % VOCAB, after job_s seconds of pretend work."""
         time.sleep(self.job_s)
-        return sum(tokens) % VOCAB
+        return StubAnswer(stub_token(tokens))
 
     def stats(self) -> dict:
         """No counters of its own."""
@@ -43,10 +50,16 @@ class StubStrategy:
         return 0
 
 
-def start(listener, limits: ServerLimits, job_s: float = 0.0, sampling=("greedy", 1.0)) -> GeneratorServer:
-    """A server with the stub attached (not yet serving)."""
+def stub_token(tokens) -> int:
+    """The stub's answer to a prompt."""
+    return sum(tokens) % VOCAB
+
+
+def start(listener, limits: ServerLimits, job_s: float = 0.0, sampling=("greedy", 1.0), strategy=None,
+          vocab: int = VOCAB, max_positions: int = MAX_POSITIONS) -> GeneratorServer:
+    """A server with the stub (or `strategy`) attached (not yet serving)."""
     server = GeneratorServer(listener, limits=limits)
-    server.attach(StubStrategy(job_s), VOCAB, MAX_POSITIONS, sampling, {})
+    server.attach(strategy or StubStrategy(job_s), vocab, max_positions, sampling, {})
     return server
 
 

@@ -3,12 +3,10 @@ cap, the listen backlog, the per-message deadline, accept errors (EMFILE) and sh
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -21,35 +19,8 @@ from bench.serving.limits import BACKLOG, ServerLimits
 from bench.serving.protocol import PREFIX, receive_message, send_message
 from bench.serving.unix_socket import bind_private
 from tests.conftest import REPO
-from tests.serving_stub import start
 
 TIMEOUT_S = 10.0  # any answer the tests wait for comes in milliseconds; this only bounds a failing test
-
-
-@pytest.fixture
-def socket_path():
-    folder = Path(tempfile.mkdtemp(prefix="srv"))  # short: a Unix socket path must fit in 107 bytes; mode 0700
-    yield folder / "s.sock"
-    shutil.rmtree(folder)
-
-
-@pytest.fixture
-def serve(socket_path):
-    """serve(limits, job_s): a stub server on socket_path, on a thread; stopped after the test."""
-    running = []
-
-    def make(limits: ServerLimits, job_s: float = 0.0):
-        listener = bind_private(socket_path, limits.backlog)
-        server = start(listener, limits, job_s)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        running.append((server, thread, listener))
-        return server
-    yield make
-    for server, thread, listener in running:
-        server.stopping.set()
-        thread.join(TIMEOUT_S + 5)
-        listener.close()
 
 
 def connect(path) -> socket.socket:

@@ -81,6 +81,8 @@ def cmd_report(args) -> int:
 
 def cmd_compare(args) -> int:
     from bench.reporting.compare import compare_markdown, compare_runs, load_run_samples, regressions, write_compare
+    from bench.reporting.load_compare import compare_load, load_compare_markdown, write_load_compare
+    from bench.reporting.report import FLOAT_FORMAT
 
     if len(args.runs) < 2:
         raise ConfigError("compare: give at least two run folders (the first is the reference)")
@@ -90,12 +92,17 @@ def cmd_compare(args) -> int:
         runs = [load_run_samples(Path(folder)) for folder in args.runs]
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
-    df = compare_runs(runs, args.level)
-    text = compare_markdown(runs, df, args.level)
+    try:
+        df, load_df = compare_runs(runs, args.level), compare_load(runs, args.level)
+    except ValueError as exc:  # a run's load rows that do not check out
+        raise ConfigError(str(exc)) from None
+    text = compare_markdown(runs, df, args.level) + load_compare_markdown(runs, load_df, args.level)
     print(text, end="")
     if args.out:
         write_compare(Path(args.out), runs, df, text)
-        print(f"written: {args.out}/ (compare.md, compare.csv, compare.png)")
+        write_load_compare(Path(args.out), load_df, FLOAT_FORMAT)
+        load_file = ", compare_load.csv" if len(load_df) else ""
+        print(f"written: {args.out}/ (compare.md, compare.csv, compare.png{load_file})")
     if args.fail_if_slower is not None:
         slower = regressions(df, args.fail_if_slower)
         for r in slower.itertuples():

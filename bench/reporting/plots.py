@@ -32,11 +32,17 @@ def color(strategy: str) -> str:
 def _log_y(ax) -> None:
     """A log y axis labelled in plain numbers (6, not 6x10^0); minor ticks labelled where it spans
     under 1.5 decades, else they would crowd."""
-    ax.set_yscale("log")
-    low, high = ax.get_ylim()
+    _log_axis(ax, "y")
+
+
+def _log_axis(ax, which: str) -> None:
+    """_log_y for the axis `which` ("x" or "y")."""
+    getattr(ax, f"set_{which}scale")("log")
+    low, high = getattr(ax, f"get_{which}lim")()
+    axis = getattr(ax, f"{which}axis")
     plain = FuncFormatter(lambda v, _: f"{v:g}")
-    ax.yaxis.set_major_formatter(plain)
-    ax.yaxis.set_minor_formatter(plain if high / low < 10 ** 1.5 else NullFormatter())
+    axis.set_major_formatter(plain)
+    axis.set_minor_formatter(plain if high / low < 10 ** 1.5 else NullFormatter())
 
 
 def _save(fig, ax, path: Path) -> None:
@@ -142,3 +148,31 @@ def plot_ratios(df: pd.DataFrame, labels: list[str], path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110, metadata=PNG_METADATA)
     plt.close(fig)
+
+
+LOAD_LINESTYLES = ("-", "--", ":", "-.")  # one per batching setting, in the order they ran
+LOAD_MARKERS = {"concurrency": "o", "rate": "s"}
+
+
+def plot_load(df: pd.DataFrame, slo_ms: float, title: str, path: Path) -> bool:
+    """p50 and p99 TTFT against achieved throughput, a line per strategy, batching setting and mode (colour:
+    strategy, line: batching, marker: mode), both axes log; False (nothing written) without a measured level."""
+    measured = df[df.throughput_rps.notna() & df.ttft_p50_ms.notna()]
+    if measured.empty:
+        return False
+    styles = {b: LOAD_LINESTYLES[i % len(LOAD_LINESTYLES)] for i, b in enumerate(dict.fromkeys(df.batching))}
+    fig, axes = plt.subplots(1, 2, figsize=(FIGSIZE[0] * 1.5, FIGSIZE[1]), sharey=True)
+    for ax, column, name in zip(axes, ("ttft_p50_ms", "ttft_p99_ms"), ("p50", "p99")):
+        for (strategy, batching, mode), g in measured.groupby(["strategy", "batching", "mode"], sort=False):
+            g = g.sort_values("throughput_rps")
+            ax.plot(g.throughput_rps, g[column], linestyle=styles[batching], marker=LOAD_MARKERS[mode],
+                    color=color(strategy), label=f"{strategy}, {batching}, {mode}")
+        ax.axhline(slo_ms, color="k", linestyle="--", linewidth=0.8, label=f"objective: {slo_ms:g} ms")
+        _log_axis(ax, "x")
+        ax.set(xlabel="achieved throughput (requests/s, log scale)", title=f"TTFT {name}")
+        ax.grid(alpha=0.3, which="both")
+    axes[0].set_ylabel("client TTFT (ms, log scale)")
+    _log_y(axes[0])
+    fig.suptitle(title, fontsize="medium")
+    _save(fig, axes[1], path)
+    return True

@@ -92,7 +92,7 @@ def write_load_run(folder: Path, levels: dict, slo_ttft_ms: float = 50.0, warmup
     config = {"name": folder.name, "model": {"preset": "tiny-llama", "dtype": "float32"},
               "load": {"slo_ttft_ms": slo_ttft_ms, "warmup": warmup}}
     record = RunRecord.start(folder, folder.name, config, LOAD_ENV)
-    start_load(record)
+    start_load(record, slo_ttft_ms)
     for (strategy, batching, mode, level), (ttfts_ms, status, wrong) in levels.items():
         set_load_run(record, strategy, batching, status="ok", ready_s=1.0)
         rows = [LoadRow(k, True, 8, 5, k * 1_000_000, 1_000_000, token=1, agreed=True) for k in range(warmup)]

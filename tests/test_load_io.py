@@ -71,11 +71,11 @@ def test_a_resume_keeps_finished_load_runs_and_drops_the_rest_with_their_rows(tm
     record = write_load_run(folder, LEVELS)
     set_load_run(record, "jit+cuda", "batch1", status="running")  # interrupted after its first level
     set_load_run(record, "cuda-graph", "batch1", status="skipped", note="needs CUDA")
-    kept = reopen_load(RunRecord(folder, record.data), [("concurrency", 1), ("concurrency", 2)])
+    kept = reopen_load(RunRecord(folder, record.data), [("concurrency", 1), ("concurrency", 2)], 50.0)
     assert kept == {("baseline", "batch1"), ("cuda-graph", "batch1")}
     section, rows = reread(folder)
     assert {(r["strategy"], r["status"]) for r in section["runs"]} == {("baseline", "ok"), ("cuda-graph", "skipped")}
     assert set(rows.strategy) == {"baseline"} and len(rows) == 3 + 2 + 2 * 2
     # a finished run with a level missing is measured again
-    assert reopen_load(RunRecord(folder, record.data), [("concurrency", 1), ("concurrency", 4)]) == {
+    assert reopen_load(RunRecord(folder, record.data), [("concurrency", 1), ("concurrency", 4)], 50.0) == {
         ("cuda-graph", "batch1")}

@@ -2,13 +2,16 @@
 and goodput over the level's window, capacity at the objective; table.md's section and plots/load.png."""
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from bench.reporting.load_summary import COLUMNS
 from bench.reporting.report import write_report
-from tests.conftest import write_load_run
+from tests.conftest import REPO, write_load_run
 
 CONTRACT = ["strategy", "batching", "mode", "level", "requests", "ttft_p50_ms", "ttft_p99_ms", "queue_p50_ms",
             "throughput_rps", "correct", "saturated"]
@@ -101,3 +104,10 @@ def test_a_run_without_load_has_no_load_files(tmp_path, run_dir):
     write_report(run_dir)
     assert not (run_dir / "load_summary.csv").exists() and not (run_dir / "plots" / "load.png").exists()
     assert "Under load" not in (run_dir / "table.md").read_text()
+
+
+def test_the_load_report_and_compare_import_neither_torch_nor_strategies():
+    code = ("import sys, bench.reporting.report, bench.reporting.load_compare\n"
+            "loaded = [m for m in sys.modules if m == 'torch' or m.startswith('strategies')]\n"
+            "assert not loaded, loaded")
+    subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, timeout=120)

@@ -30,11 +30,13 @@ OPTIONAL = {"ttft_ns", "server_ttft_ns", "queue_ns", "batch_size", "token"}  # e
 FLAGS = {"warmup", "agreed"}  # 1 or 0
 
 
-def start_load(record: RunRecord) -> None:
-    """An empty load section and load_samples.csv (what a previous run left there is replaced)."""
+def start_load(record: RunRecord, slo_ttft_ms: float) -> None:
+    """An empty load section and load_samples.csv (what a previous run left there is replaced). The section
+    keeps the TTFT objective its report judges the levels by, so the report needs no config code."""
     with open(record.out_dir / LOAD_SAMPLES_FILE, "w", newline="") as f:
         csv.writer(f).writerow(LOAD_COLUMNS)
-    record.data[LOAD_KEY] = {"format_version": LOAD_FORMAT_VERSION, "runs": [], "levels": []}
+    record.data[LOAD_KEY] = {"format_version": LOAD_FORMAT_VERSION, "slo_ttft_ms": slo_ttft_ms, "runs": [],
+                             "levels": []}
     record.save()
 
 
@@ -79,14 +81,14 @@ def cell(value) -> str | int:
     return "" if value is None else value
 
 
-def reopen_load(record: RunRecord, levels: list[tuple[str, float]]) -> set[tuple[str, str]]:
+def reopen_load(record: RunRecord, levels: list[tuple[str, float]], slo_ttft_ms: float) -> set[tuple[str, str]]:
     """Continue the load section of an interrupted run: keep the (strategy, batching) runs that finished
     (every one of `levels` filed, or skipped) with rows that check out; drop the rest and their rows.
     Returns the kept runs; a folder without a readable load section starts one."""
     try:
         section, _ = read_load(record.out_dir, record.data)
     except ValueError:
-        start_load(record)
+        start_load(record, slo_ttft_ms)
         return set()
     wanted = {(mode, float(level)) for mode, level in levels}
     kept = set()
@@ -126,6 +128,9 @@ def read_load(out_dir: Path, run: dict) -> tuple[dict, pd.DataFrame]:
     for key in ("runs", "levels"):
         if not isinstance(section.get(key), list) or not all(isinstance(x, dict) for x in section[key]):
             raise ValueError(f"{out_dir}/run.json: load.{key} missing or not a list of objects")
+    slo = section.get("slo_ttft_ms")
+    if isinstance(slo, bool) or not isinstance(slo, (int, float)) or not slo > 0:
+        raise ValueError(f"{out_dir}/run.json: load.slo_ttft_ms missing or not a positive number")
     rows = read_rows(path)
     counts = rows.groupby(KEY_COLUMNS, sort=False).size().to_dict() if len(rows) else {}
     for lv in section["levels"]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.config.load import LoadConfig
 from bench.reporting.load_io import has_load, read_load
 from bench.reporting.load_summary import LOAD_SUMMARY_FILE, build_load_summary
 from bench.reporting.load_tables import load_markdown
@@ -23,9 +22,9 @@ def write_load_report(out_dir: Path, run: dict, title: str, float_format: str) -
         plot.unlink(missing_ok=True)
         return ""
     section, rows = read_load(out_dir, run)
-    df = build_load_summary(run, section, rows)
+    df = build_load_summary(section, rows)
     df.to_csv(out_dir / LOAD_SUMMARY_FILE, index=False, float_format=float_format, lineterminator="\n")
-    slo_ms = LoadConfig(**(run["config"].get("load") or {})).slo_ttft_ms
+    slo_ms = section["slo_ttft_ms"]
     plot.parent.mkdir(parents=True, exist_ok=True)
     plotted = plot_load(df, slo_ms, title, plot)
     if not plotted:

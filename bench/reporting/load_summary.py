@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from bench.config.load import LoadConfig
 from bench.reporting.load_records import LoadLevelRecord
 from bench.reporting.stats import percentile_cis, summarize
 
@@ -88,10 +87,10 @@ def percentiles(ns: pd.Series, wanted: dict[str, float]) -> dict:
     return {name: float(np.percentile(values, q)) for name, q in wanted.items()}
 
 
-def build_load_summary(run: dict, section: dict, rows: pd.DataFrame) -> pd.DataFrame:
+def build_load_summary(section: dict, rows: pd.DataFrame) -> pd.DataFrame:
     """One row per (strategy, batching, mode, level), in the order the levels ran; capacity at the SLO per
     (strategy, batching, mode)."""
-    slo_ms = LoadConfig(**(run["config"].get("load") or {})).slo_ttft_ms
+    slo_ms = section["slo_ttft_ms"]
     groups = {key: g for key, g in rows.groupby(["strategy", "batching", "mode", "level"], sort=False)}
     out = []
     for stored in section["levels"]:

@@ -203,7 +203,7 @@ def open_record(job: Job, env: dict, resume: bool, overwrite: bool) -> tuple[Run
         for name, reason in rejected.items():
             print(f"resume: measuring {name} again: its samples failed the check ({reason})", file=sys.stderr)
         if BASELINE in kept and has_references(out_dir):
-            return record, kept, reopen_load(record, cfg.load.levels()) if cfg.load else set()
+            return record, kept, reopen_load(record, cfg.load.levels(), cfg.load.slo_ttft_ms) if cfg.load else set()
         print(f"resume: {out_dir} has no finished baseline with its reference; measuring everything",
               file=sys.stderr)
     elif resume:
@@ -214,7 +214,7 @@ def open_record(job: Job, env: dict, resume: bool, overwrite: bool) -> tuple[Run
     discard_load(out_dir)
     record = RunRecord.start(out_dir, cfg.name, cfg.raw, env)
     if cfg.load:
-        start_load(record)
+        start_load(record, cfg.load.slo_ttft_ms)
     return record, set(), set()
 
 

@@ -110,6 +110,32 @@ def test_a_wrong_token_for_one_prompt_fails_every_level_that_asked_it(serve, soc
         assert f"length 8, timed request {job.config.measure.warmup}: token" in e.level.note
 
 
+def test_a_near_tie_the_judge_accepts_is_counted_and_agrees(serve, socket_path, tmp_path, monkeypatch):
+    import bench.scenarios.load as load_scenario
+    from bench.judging.timed_check import TokenVerdict
+
+    job = load_job(tmp_path, concurrency=[2])
+    write_stub_references(job)
+    _, pool = request_pool(job, 8, [list(p) for p in job.prompts[8]])
+    tied = tuple(pool[job.config.measure.warmup])
+
+    class OffByOne(StubStrategy):
+        def first_token(self, tokens):
+            answer = super().first_token(tokens)
+            return StubAnswer(answer.token + 1) if tuple(tokens) == tied else answer
+
+    real = load_scenario.judge_token
+
+    def judge(refs, n, index, token, rule):  # a judge with logits would accept this one as tied at the top
+        verdict = real(refs, n, index, token, rule)
+        return verdict if verdict.agreed else TokenVerdict(True, True, "near tie")
+
+    monkeypatch.setattr(load_scenario, "judge_token", judge)
+    levels, _ = run_load(job, stub_server(serve, job, OffByOne(0.0)), socket_path)
+    asked = [r for r in levels[0].rows if r.prompt_len == 8 and r.prompt_index == job.config.measure.warmup]
+    assert levels[0].level.correct is True and levels[0].level.near_ties == len(asked) > 0
+
+
 def test_a_level_beyond_capacity_is_saturated_and_the_higher_ones_are_not_run(serve, socket_path, tmp_path):
     job = load_job(tmp_path, concurrency=[1], rates=[10, 2000, 5000], max_in_flight=4)
     write_stub_references(job)

@@ -37,6 +37,7 @@ class LoadLevelRecord:
     answered: int = 0
     errors: int = 0  # answers with status error
     mismatches: int = 0  # answered tokens other than the baseline's
+    near_ties: int = 0  # answered tokens other than the baseline's, accepted as tied with it at the top
     correct: bool | None = None  # every request sent was answered with the baseline's token; None: not run
     note: str = ""
 

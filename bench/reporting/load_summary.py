@@ -29,6 +29,7 @@ LOAD_SUMMARY_COLUMNS = (
     ("saturated", "past capacity: stopped by load.max_in_flight or load.max_level_s, or not run after a lower "
                   "level of its mode was"),
     ("status", "ok, saturated, not-run or error"),
+    ("near_ties", "answers other than the baseline's token accepted as a near tie (counted as agreeing)"),
     ("sent", "requests sent, warm-up included"),
     ("ttft_p50_ci_low_ms", "median TTFT: low end of its 95% bootstrap interval"),
     ("ttft_p50_ci_high_ms", "median TTFT: high end of its 95% bootstrap interval"),
@@ -55,6 +56,7 @@ COLUMNS = [name for name, _ in LOAD_SUMMARY_COLUMNS]
 def level_row(level: LoadLevelRecord, rows: pd.DataFrame, slo_ms: float) -> dict:
     """The statistics of one level from its rows."""
     row = {"mode": level.mode, "level": level.level, "status": level.status, "sent": level.sent,
+           "near_ties": level.near_ties,
            "correct": level.correct, "saturated": level.saturated, "note": level.note,
            "offered_rps": level.level if level.mode == "rate" else np.nan}
     timed = rows[~rows.warmup.astype(bool) & rows.token.notna()]

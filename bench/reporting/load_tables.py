@@ -14,6 +14,8 @@ def level_cells(r) -> list[str]:
     flags = [r.status] if r.status != "ok" else []
     if not pd.isna(r.correct) and not r.correct:
         flags.append("✗ MISMATCH")
+    elif r.near_ties:
+        flags.append(f"{r.near_ties} near tie{'s' if r.near_ties > 1 else ''}")
     return [r.mode, f"{r.level:g}", "-" if pd.isna(r.requests) else str(r.requests),
             fmt(r.ttft_p50_ms), interval(r.ttft_p50_ci_low_ms, r.ttft_p50_ci_high_ms), fmt(r.ttft_p99_ms),
             interval(r.ttft_p99_ci_low_ms, r.ttft_p99_ci_high_ms), fmt(r.server_ttft_p50_ms), fmt(r.queue_p50_ms),

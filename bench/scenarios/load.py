@@ -104,7 +104,7 @@ def judged_level(plan: list[PlannedRequest], result: LevelResult, warmup: int, r
                  rule: JudgingRule, mode: str, level: float) -> tuple[LoadLevelRecord, tuple[LoadRow, ...]]:
     """Every request sent as a row, each answer judged against the baseline's token for its prompt."""
     rows, problems = [], []
-    errors = mismatches = 0
+    errors = mismatches = near_ties = 0
     for k, (request, answer) in enumerate(zip(plan, result.answers)):
         if answer is None:
             continue  # never sent: the level stopped first
@@ -124,6 +124,7 @@ def judged_level(plan: list[PlannedRequest], result: LevelResult, warmup: int, r
         if not verdict.agreed:
             mismatches += 1
             problems.append(f"request {k}: {verdict.note}")
+        near_ties += verdict.near_tie
         rows.append(dataclasses.replace(row, server_ttft_ns=ns(response.get("server_ttft_ms")),
                                         queue_ns=ns(response.get("queue_ms")), batch_size=batch_size(response),
                                         token=token, agreed=verdict.agreed))
@@ -132,7 +133,8 @@ def judged_level(plan: list[PlannedRequest], result: LevelResult, warmup: int, r
         problems.insert(0, f"{unanswered} requests sent were never answered")
     status = "error" if unanswered else "saturated" if result.stopped else "ok"
     record = LoadLevelRecord(mode, level, status, planned=len(plan), sent=len(rows), answered=len(rows) - unanswered,
-                             errors=errors, mismatches=mismatches, correct=not (errors or mismatches or unanswered),
+                             errors=errors, mismatches=mismatches, near_ties=near_ties,
+                             correct=not (errors or mismatches or unanswered),
                              note="; ".join(filter(None, [result.stopped, *named(problems, "failed requests")])))
     return record, tuple(rows)
 

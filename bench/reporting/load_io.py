@@ -53,7 +53,11 @@ def set_load_run(record: RunRecord, strategy: str, batching: str, **fields) -> N
     merged = load_run(record, strategy, batching).merged(fields)
     stored = {"strategy": strategy, "batching": batching, **merged.stored()}
     runs = record.data[LOAD_KEY]["runs"]
-    runs[:] = [r for r in runs if (r["strategy"], r["batching"]) != (strategy, batching)] + [stored]
+    at = [i for i, r in enumerate(runs) if (r["strategy"], r["batching"]) == (strategy, batching)]
+    if at:
+        runs[at[0]] = stored  # in place: runs stay in the order they started
+    else:
+        runs.append(stored)
     record.save()
 
 

@@ -145,6 +145,8 @@ def cmd_report(args) -> int:
 def cmd_compare(args) -> int:
     from bench.reporting.compare import compare_markdown, compare_runs, load_run_samples, regressions, write_compare
     from bench.reporting.stats import DEFAULT_LEVEL
+    from bench.reporting.load_compare import compare_load, load_compare_markdown, write_load_compare
+    from bench.reporting.report import FLOAT_FORMAT
 
     level = DEFAULT_LEVEL if args.level is None else args.level
     if len(args.runs) < 2:
@@ -160,15 +162,20 @@ def cmd_compare(args) -> int:
         runs = [load_run_samples(Path(folder)) for folder in args.runs]
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
-    df = compare_runs(runs, level)
-    text = compare_markdown(runs, df, level)
+    try:
+        df, load_df = compare_runs(runs, level), compare_load(runs, level)
+    except ValueError as exc:  # a run's load rows that do not check out
+        raise ConfigError(str(exc)) from None
+    text = compare_markdown(runs, df, level) + load_compare_markdown(runs, load_df, level)
     print(text, end="")
     if args.out:
         try:
             write_compare(Path(args.out), runs, df, text)
+            write_load_compare(Path(args.out), load_df, FLOAT_FORMAT)
         except OSError as exc:
             raise ConfigError(f"--out: cannot write {args.out} ({exc.strerror or exc})") from None
-        print(f"written: {args.out}/ (compare.md, compare.csv, compare.png)")
+        load_file = ", compare_load.csv" if len(load_df) else ""
+        print(f"written: {args.out}/ (compare.md, compare.csv, compare.png{load_file})")
     if slower is not None:
         found = regressions(df, slower)
         for r in found.itertuples():

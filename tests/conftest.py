@@ -22,8 +22,7 @@ sys.path.insert(0, str(REPO))
 from bench.reporting.records import PointRecord  # noqa: E402
 from bench.reporting.report import write_report  # noqa: E402
 from bench.reporting.results_io import RunRecord  # noqa: E402
-from bench.serving.batching import Batching  # noqa: E402  (after the path above)
-from bench.serving.limits import ServerLimits  # noqa: E402
+from bench.serving.limits import ServerLimits  # noqa: E402  (after the path above)
 from bench.serving.protocol import receive_message, send_message  # noqa: E402
 from bench.serving.unix_socket import bind_private  # noqa: E402
 from tests.serving_stub import start  # noqa: E402
@@ -91,6 +90,9 @@ def ids_and_last(length: int, real: int, vocab: int):
     return ids, torch.tensor([real - 1])
 
 
+STUB_STOP_S = 15.0  # a stopping stub server finishes its request in flight (tests sleep seconds at most)
+
+
 @pytest.fixture
 def socket_path():
     folder = Path(tempfile.mkdtemp(prefix="srv"))  # short: a Unix socket path must fit in 107 bytes; mode 0700
@@ -100,13 +102,13 @@ def socket_path():
 
 @pytest.fixture
 def serve(socket_path):
-    """serve(limits, job_s, batching): a stub server (tests/serving_stub.py) on socket_path, on a thread;
-    stopped after the test."""
+    """serve(limits, job_s, **start_kwargs): a stub server (tests/serving_stub.py) on socket_path, on a thread;
+    stopped after the test (start_kwargs: batching, strategy, vocab, max_positions)."""
     running = []
 
-    def make(limits: ServerLimits = ServerLimits(), job_s: float = 0.0, batching: Batching = Batching()):
+    def make(limits: ServerLimits = ServerLimits(), job_s: float = 0.0, **kwargs):
         listener = bind_private(socket_path, limits.backlog)
-        server = start(listener, limits, job_s, batching=batching)
+        server = start(listener, limits, job_s, **kwargs)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         running.append((server, thread, listener))
@@ -114,7 +116,7 @@ def serve(socket_path):
     yield make
     for server, thread, listener in running:
         server.stopping.set()
-        thread.join(TIMEOUT_S + 5)
+        thread.join(STUB_STOP_S)
         listener.close()
 
 
@@ -231,3 +233,28 @@ def smollm2_checkpoint() -> Path:
             pytest.fail(message)
         pytest.skip(message)
     return folder
+
+
+def write_load_run(folder: Path, levels: dict, slo_ttft_ms: float = 50.0, warmup: int = 2):
+    """A run folder with a load section and no sweep point: levels maps (strategy, batching, mode, level) to
+    (TTFTs in ms of the timed requests, status, wrong: how many answers disagree); requests are sent 10 ms
+    apart, the warm-up at 1 ms. Returns the RunRecord (finished)."""
+    from bench.reporting.load_io import add_level, set_load_run, start_load
+    from bench.reporting.load_records import LoadLevelRecord, LoadRow
+    from bench.reporting.results_io import RunRecord
+
+    config = {"name": folder.name, "model": {"preset": "tiny-llama", "dtype": "float32"},
+              "load": {"slo_ttft_ms": slo_ttft_ms, "warmup": warmup}}
+    record = RunRecord.start(folder, folder.name, config, ENV)
+    start_load(record, slo_ttft_ms)
+    for (strategy, batching, mode, level), (ttfts_ms, status, wrong) in levels.items():
+        set_load_run(record, strategy, batching, status="ok", ready_s=1.0)
+        rows = [LoadRow(k, True, 8, 5, k * 1_000_000, 1_000_000, token=1, agreed=True) for k in range(warmup)]
+        rows += [LoadRow(warmup + k, False, 8 if k % 2 else 24, 5 + k, (warmup + k) * 10_000_000, int(ms * 1e6),
+                         int(ms * 0.8e6), int(ms * 0.1e6), 1 + k % 4, 1, k >= wrong)
+                 for k, ms in enumerate(ttfts_ms)]
+        add_level(record, strategy, batching, LoadLevelRecord(
+            mode, level, status, planned=len(rows), sent=len(rows), answered=len(rows), mismatches=wrong,
+            correct=not wrong, note="backlog: 64 requests in flight" if status == "saturated" else ""), tuple(rows))
+    record.finish("complete")
+    return record

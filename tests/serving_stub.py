@@ -44,13 +44,13 @@ class StubStrategy:
         """sum(tokens) % VOCAB, after job_s seconds of pretend work."""
         self.single_calls += 1
         time.sleep(self.job_s)
-        return StubAnswer(sum(tokens) % VOCAB)
+        return StubAnswer(stub_token(tokens))
 
     def first_tokens(self, batch: list[list[int]]) -> list[StubAnswer]:
-        """Each prompt's sum % VOCAB, after job_s seconds for the whole batch."""
+        """Each prompt's stub token, after job_s seconds for the whole batch."""
         self.batches.append(len(batch))
         time.sleep(self.job_s)
-        return [StubAnswer(sum(tokens) % VOCAB) for tokens in batch]
+        return [StubAnswer(stub_token(tokens)) for tokens in batch]
 
     def stats(self) -> dict:
         """No counters of its own."""
@@ -61,11 +61,17 @@ class StubStrategy:
         return 0
 
 
+def stub_token(tokens) -> int:
+    """The stub's answer to a prompt."""
+    return sum(tokens) % VOCAB
+
+
 def start(listener, limits: ServerLimits, job_s: float = 0.0, sampling=("greedy", 1.0),
-          batching: Batching = Batching()) -> GeneratorServer:
-    """A server with the stub attached (not yet serving)."""
+          batching: Batching = Batching(), strategy=None, vocab: int = VOCAB,
+          max_positions: int = MAX_POSITIONS) -> GeneratorServer:
+    """A server with the stub (or `strategy`) attached (not yet serving)."""
     server = GeneratorServer(listener, limits=limits, batching=batching)
-    server.attach(StubStrategy(job_s), VOCAB, MAX_POSITIONS, sampling, {})
+    server.attach(strategy or StubStrategy(job_s), vocab, max_positions, sampling, {})
     return server
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.config.errors import ConfigError, shown
+from bench.config.names import BASELINE
 from bench.config.yaml_file import MAX_CONFIG_BYTES, parse_yaml
 
 Setting = tuple[tuple[str, ...], Any]  # a dotted key's parts, and the value to set there
@@ -49,6 +50,10 @@ def apply_overrides(raw: Any, overrides: Overrides) -> Any:
     if overrides.strategies:
         by_name = {s.get("name") if isinstance(s, dict) else s: s for s in raw.get("strategies") or []}
         raw["strategies"] = [by_name.get(n, {"name": n}) for n in overrides.strategies]  # the file's options kept
+        load = raw.get("load")
+        if isinstance(load, dict) and isinstance(load.get("strategies"), list):  # under load, only those still run
+            kept = (*overrides.strategies, BASELINE)
+            raw["load"] = {**load, "strategies": [n for n in load["strategies"] if n in kept]}
     for keys, value in overrides.settings:
         set_key(raw, keys, value)
     return raw

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.config.errors import ConfigError, shown
+from bench.config.load import LoadConfig, parse_load
 from bench.config.model_file import check_against_model
 from bench.config.names import AUTO_ATTENTION, BASELINE
 from bench.config.options import build_options, check_choice, check_int, check_keys, check_path_text, check_seed
@@ -154,6 +155,7 @@ class BenchConfig:
     strategies: tuple[StrategySpec, ...] = ()
     output: str = "results"
     transport: str = "inprocess"  # or "ipc": the design document's generator server + client
+    load: LoadConfig | None = None  # TTFT under load, after the sweeps; None: not measured
     out_override: str | None = None  # the CLI's --out: the run folder itself
     raw: dict = field(default_factory=dict, compare=False)  # the YAML as given, stored in run.json
 
@@ -201,7 +203,7 @@ def _strategies(raw: Any) -> tuple[StrategySpec, ...]:
     return tuple(specs)
 
 
-TOP_KEYS = ("name", "model", "prompts", "sampling", "measure", "strategies", "output", "transport", "tags")
+TOP_KEYS = ("name", "model", "prompts", "sampling", "measure", "strategies", "output", "transport", "tags", "load")
 TRANSPORTS = ("inprocess", "ipc")
 
 
@@ -226,15 +228,19 @@ def parse_config(raw: Any, source: str = "config") -> BenchConfig:
                           "needs transport: inprocess")
     if prompts.text is not None and model.name_or_path is None:
         raise ConfigError("prompts.text: needs a tokenizer, so model.name_or_path; presets and config: have none")
+    sampling = _section(raw, "sampling", SamplingConfig)
+    strategies = _strategies(raw.get("strategies"))
     cfg = BenchConfig(
         name=name,
         model=model,
         prompts=prompts,
-        sampling=_section(raw, "sampling", SamplingConfig),
+        sampling=sampling,
         measure=_section(raw, "measure", MeasureConfig),
-        strategies=_strategies(raw.get("strategies")),
+        strategies=strategies,
         output=output,
         transport=transport,
+        load=parse_load(raw.get("load"), [s.name for s in strategies], prompts.lengths, sampling.mode,
+                        model.tensor_parallel),
         raw=raw,
     )
     check_folders(cfg)

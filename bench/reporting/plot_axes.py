@@ -47,12 +47,18 @@ def log_ticks(low: float, high: float) -> list[float]:
 
 def log_y(ax) -> None:
     """A log y axis over the plotted data, labelled in plain numbers (6, not 6x10^0) at log_ticks."""
-    ax.set_yscale("log")
-    low, high = ax.get_ylim()
-    ax.set_ylim(low, high)  # the ticks are chosen for these limits: keep them
-    ax.yaxis.set_major_locator(FixedLocator(log_ticks(low, high)))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-    ax.yaxis.set_minor_formatter(NullFormatter())
+    log_axis(ax, "y")
+
+
+def log_axis(ax, which: str) -> None:
+    """log_y for the axis `which` ("x" or "y")."""
+    getattr(ax, f"set_{which}scale")("log")
+    low, high = getattr(ax, f"get_{which}lim")()
+    getattr(ax, f"set_{which}lim")(low, high)  # the ticks are chosen for these limits: keep them
+    axis = getattr(ax, f"{which}axis")
+    axis.set_major_locator(FixedLocator(log_ticks(low, high)))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    axis.set_minor_formatter(NullFormatter())
 
 
 def mark_unstable(ax, x, y, unstable, strategy: str) -> bool:

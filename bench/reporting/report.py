@@ -11,7 +11,9 @@ from pathlib import Path
 import pandas as pd
 
 from bench.reporting.columns import COLUMNS
-from bench.reporting.plots import write_plots
+from bench.reporting.load_report import write_load_report
+from bench.reporting.load_summary import LOAD_SUMMARY_FILE
+from bench.reporting.plots import plot_title, write_plots
 from bench.reporting.results_io import SAMPLES_FILE, check_samples, read_run
 from bench.reporting.samples_file import scan_samples
 from bench.reporting.stats import DEFAULT_LEVEL, METHOD
@@ -69,7 +71,8 @@ def write_report(out_dir: Path) -> pd.DataFrame:
     df.to_csv(out_dir / SUMMARY_FILE, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
     (out_dir / SUMMARY_JSON_FILE).write_text(summary_json(run, df))
     not_drawn = write_plots(df, run, out_dir / "plots")
-    (out_dir / TABLE_FILE).write_text(report_markdown(run, df, not_drawn))
+    load_section = write_load_report(out_dir, run, plot_title(run, df), FLOAT_FORMAT)
+    (out_dir / TABLE_FILE).write_text(report_markdown(run, df, not_drawn) + load_section)
     return df
 
 
@@ -83,5 +86,6 @@ def write_reports(folders: list[Path]) -> tuple[dict[Path, pd.DataFrame], list[s
         except (ValueError, OSError) as exc:
             failures.append(str(exc))
             continue
-        print(f"rebuilt {folder}/summary.csv, table.md, plots/")
+        print(f"rebuilt {folder}/summary.csv, table.md, plots/" + (", load_summary.csv" if
+                                                                  (folder / LOAD_SUMMARY_FILE).exists() else ""))
     return summaries, failures

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import copy
+import os
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -34,3 +36,30 @@ def write_config(tmp_path):
         path.write_text(raw if isinstance(raw, str) else yaml.safe_dump(raw))
         return path
     return write
+
+
+FIFO_RELEASE_S = 10.0  # a reader that checks the file type returns at once; one that blocks is released after this
+
+
+@pytest.fixture
+def make_fifo():
+    """make_fifo(path): a named pipe at path. A reader left waiting on it is released after FIFO_RELEASE_S
+    (it reads end of file), so a test of a reader that blocks fails instead of hanging."""
+    done = threading.Event()
+
+    def release(path: Path) -> None:
+        done.wait(FIFO_RELEASE_S)
+        while True:
+            try:
+                os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))  # ENXIO while no reader waits
+            except OSError:
+                pass
+            if done.wait(0.1):
+                return
+
+    def make(path: Path) -> Path:
+        os.mkfifo(path)
+        threading.Thread(target=release, args=(path,), daemon=True).start()
+        return path
+    yield make
+    done.set()

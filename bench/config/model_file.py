@@ -60,7 +60,8 @@ def model_fields(spec: Any) -> tuple[str, dict] | None:
                               "give a config.json or a folder holding one")
         return "model.config", read_model_config(path / "config.json" if path.is_dir() else path, "model.config")
     local = Path(spec.name_or_path) / "config.json"
-    return ("model.name_or_path", read_model_config(local, "model.name_or_path")) if local.is_file() else None
+    # exists, not is_file: a FIFO or a folder named config.json is refused by name, not sent to the hub
+    return ("model.name_or_path", read_model_config(local, "model.name_or_path")) if local.exists() else None
 
 
 def preset_fields(name: str) -> dict:

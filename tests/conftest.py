@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bench.reporting.records import PointRecord
+from bench.reporting.results_io import RunRecord
+
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
@@ -20,6 +23,23 @@ TINY = {
     "measure": {"warmup": 1, "repeats": 5},
     "strategies": [{"name": "baseline"}],
 }
+
+
+RUN_CONFIG = {"measure": {"repeats": 5}}
+RUN_ENVIRONMENT = {"python": "3.12", "torch": "2.13.0", "transformers": "5.17.0", "cpu": "test CPU"}
+RUN_LENGTHS = (8, 24)
+
+
+def make_run(folder: Path, strategies=("baseline", "jit-only"), config: dict | None = None,
+             samples_ns=tuple(range(1000, 1005))) -> RunRecord:
+    """A finished run, written through RunRecord: every strategy ok at RUN_LENGTHS with samples_ns."""
+    record = RunRecord.start(folder, "tiny", RUN_CONFIG if config is None else config, RUN_ENVIRONMENT)
+    for name in strategies:
+        record.set_strategy(name, status="ok")
+        for n in RUN_LENGTHS:
+            record.add_point(name, PointRecord(prompt_len=n, status="ok", samples_ns=tuple(samples_ns)))
+    record.finish("complete")
+    return record
 
 
 def tiny_raw(**sections) -> dict:

@@ -9,8 +9,9 @@ import pytest
 from bench.config.capped_file import read_capped
 from bench.config.errors import ConfigError
 from bench.config.schema import load_config, parse_config
+from bench.reporting.report import load_checked
 from bench.serving.serve_command import job_from_file
-from tests.conftest import tiny_raw
+from tests.conftest import make_run, tiny_raw
 
 
 def refusal(call, *args) -> str:
@@ -66,3 +67,12 @@ def test_a_fifo_as_the_job_record_is_refused_by_name(tmp_path, make_fifo):
         f"--job: cannot read a job record from {fifo} (a named pipe (FIFO), not a regular file)"
     (tmp_path / "bad.json").write_text(json.dumps({"config": {}}))
     assert refusal(job_from_file, str(tmp_path / "bad.json")).startswith("--job: cannot read a job record from")
+
+
+@pytest.mark.parametrize("name", ["run.json", "samples.csv"])
+def test_a_fifo_in_a_run_folder_is_refused_by_name(tmp_path, make_fifo, name):
+    make_run(tmp_path)
+    (tmp_path / name).unlink()
+    fifo = make_fifo(tmp_path / name)
+    what = "cannot read run record" if name == "run.json" else "cannot read"
+    assert refusal(load_checked, tmp_path) == f"{fifo}: {what} (a named pipe (FIFO), not a regular file)"

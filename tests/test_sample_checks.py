@@ -77,12 +77,16 @@ EDITS = {
     "a row relabelled to another strategy": (lambda rows: [rows[0].replace("baseline,", "jit-only,")] + rows[1:],
                                              "baseline @ 8 has 4 sample rows, expected 5"),
     "a row of a length without a point": (lambda rows: [rows[0].replace("baseline,8,", "baseline,9,")] + rows[1:],
-                                          "line 2: baseline has no point at length 9 in run.json"),
+                                          "line 2: 'baseline' has no point at length 9 in run.json"),
     "two times swapped between strategies": (  # every count and index still right
         lambda rows: [rows[0].replace(",1000,", ",1004,")] + rows[1:14] + [rows[14].replace(",1004,", ",1000,")]
         + rows[15:], "baseline @ 8: the rows are not the ones measured"),
     "a unicode digit": (lambda rows: [rows[0].replace(",1000,", ",²,")] + rows[1:],
                         "line 2: ttft_ns '²' is not a non-negative integer"),
+    "a carriage return inside a row": (lambda rows: [rows[0].replace("baseline,8", "base\rline,8")] + rows[1:],
+                                       "line 2: not a CSV row (new-line character seen in unquoted field"),
+    "a NUL inside a row": (lambda rows: [rows[0].replace("baseline,8", "base\0line,8")] + rows[1:],
+                           "line 2: 'base\\x00line' has no point at length 8 in run.json"),
     "a 5,000-digit time": (lambda rows: [rows[0].replace(",1000,", "," + "9" * 5000 + ",")] + rows[1:],
                            "has more than 18 digits"),
 }

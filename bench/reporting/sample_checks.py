@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from typing import Iterable
 
-from bench.config.errors import ConfigError
+from bench.config.errors import ConfigError, shown
 from bench.reporting.samples_file import SampleRow, SamplesScan
 
 # measure.repeats' default in every format before 5, whose run.json stores the config as written:
@@ -45,7 +45,7 @@ def samples_problem(data: dict, scan: SamplesScan, strategy: str) -> str | None:
     for row in scan.rows.get(strategy, []):
         n = int(row.fields[1])
         if n not in rows:
-            return f"{scan.path}: line {row.line}: {strategy} has no point at length {n} in run.json"
+            return f"{scan.path}: line {row.line}: {shown(strategy)} has no point at length {n} in run.json"
         rows[n].append(row)
     for n, point in points.items():
         problem = point_rows_problem(f"{strategy} @ {n}", point, rows[n], expected_rows(data, point))
@@ -74,7 +74,9 @@ def point_rows_problem(label: str, point: dict, rows: list[SampleRow], want: int
 
 def check_samples(data: dict, scan: SamplesScan) -> None:
     """ConfigError naming the file and row unless every strategy's samples check out."""
-    names = dict.fromkeys([*(p["strategy"] for p in data["points"]), *scan.rows, *scan.problems])
+    # bad rows and rows of no strategy first: a count that is off is often their consequence (a garbled name)
+    measured = [p["strategy"] for p in data["points"]]
+    names = dict.fromkeys([*scan.problems, *(n for n in scan.rows if n not in measured), *measured])
     problem = scan.file_problem or next(filter(None, (samples_problem(data, scan, n) for n in names)), None)
     if problem:
         raise ConfigError(problem)

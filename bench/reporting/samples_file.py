@@ -107,9 +107,12 @@ def scan_samples(path: Path) -> SamplesScan:
     for number, line in enumerate(body, start=2):
         if line == "" and number == len(lines):
             break
-        row = next(csv.reader([line]), [])
+        try:
+            row, unparsed = next(csv.reader([line]), []), None
+        except csv.Error as exc:  # a carriage return or NUL inside a field: no row this tool writes
+            row, unparsed = line.split(",", 1)[:1], f"not a CSV row ({exc})"
         name = row[0] if row else ""
-        problem = "the last row is incomplete (no newline)" if cut_short and number == len(lines) else None
+        problem = "the last row is incomplete (no newline)" if cut_short and number == len(lines) else unparsed
         problem = problem or (row_problem(row, len(header)) if name else "empty row")
         if problem and not name:
             scan.file_problem = f"{path}: line {number}: {problem}"

@@ -11,8 +11,9 @@ from typing import Any
 from bench.config.errors import ConfigError
 
 # the first token of a 2**20-token prompt costs 2 n^2 x hidden x layers = 2.9e17 FLOPs of attention
-# alone on a 7B shape (4096 x 32): about 6 minutes per request at the 764 TFLOP/s measured on an H200;
-# a sweep of such requests takes hours, so a longer length (1e8 was accepted) is a typo, not a plan
+# alone on a 7B shape (4096 x 32): over 6 minutes per request at the 753 TFLOP/s float16 matmul rate
+# measured on an H100 (results/h100-llama2-7b); a sweep of such requests takes hours, so a longer
+# length (1e8 was accepted, then ran out of memory) is a typo, not a plan
 MAX_PROMPT_LENGTH = 1 << 20
 # a process holds its prompts as Python lists of ints, about 45 bytes a token (measured): 2**24 tokens
 # is ~0.75 GB of host memory and ~8 s to draw, per worker; the default 113 prompts of a length

@@ -97,7 +97,8 @@ def test_sampling_fields_must_agree_with_the_server():
 
 @pytest.mark.parametrize("kind", [[], {}, 5, None])
 def test_a_type_that_is_not_a_name_is_a_named_error(kind):
-    with pytest.raises(ProtocolError, match=re.escape(f"unknown or missing 'type' {kind!r}; allowed: inference, ping, stats")):
+    expected = f"unknown or missing 'type' {kind!r}; allowed: inference, ping, stats"
+    with pytest.raises(ProtocolError, match=re.escape(expected)):
         parse_request({"type": kind}, 10, None)
 
 

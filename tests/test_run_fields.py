@@ -119,7 +119,8 @@ def test_any_value_in_any_field_is_read_or_refused_in_one_line_naming_the_field(
 
 CASES = {  # issue 23's cases: the change, then the field the one-line error names
     "a 30-digit cold TTFT": (lambda d: d["points"][0].update(cold_ttft_ms=10 ** 30), "points[0].cold_ttft_ms"),
-    "a null strategy record": (lambda d: d["strategies"].update(baseline=None), "strategies.baseline: expected an object"),
+    "a null strategy record": (lambda d: d["strategies"].update(baseline=None),
+                               "strategies.baseline: expected an object"),
     "an int strategy record": (lambda d: d["strategies"].update(baseline=5), "strategies.baseline: expected an object"),
     "prompts_agreed as text": (lambda d: d["points"][0].update(prompts_agreed="8"), "points[0].prompts_agreed"),
     "a note that is a number": (lambda d: d["points"][0].update(note=5), "points[0].note: expected text, got 5"),

@@ -58,7 +58,8 @@ def test_a_deleted_row_is_named_where_the_config_never_set_repeats(tmp_path, old
     if older:
         as_format_4(tmp_path)
     edit_rows(tmp_path, lambda rows: rows[:3] + rows[4:])
-    assert problem(tmp_path).endswith(f"samples.csv: baseline @ 8 has {DEFAULT_N - 1} sample rows, expected {DEFAULT_N}")
+    expected = f"samples.csv: baseline @ 8 has {DEFAULT_N - 1} sample rows, expected {DEFAULT_N}"
+    assert problem(tmp_path).endswith(expected)
     proc = subprocess.run([sys.executable, "-m", "bench", "report", str(tmp_path)], cwd=REPO, capture_output=True,
                           text=True, timeout=120)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "expected 100" in proc.stderr, proc.stderr

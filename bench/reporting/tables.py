@@ -164,8 +164,8 @@ def environment_line(run: dict) -> str:
     device = env.get("device", {})
     where = device.get("device_name") or env.get("cpu")
     commit = (env.get("git_commit") or "unknown")[:10] + (" (dirty)" if env.get("git_dirty") else "")
-    versions = ", ".join(f"{name} {env.get(key) or '-'}" for name, key in
-                         (("driver", "driver"), ("torch", "torch"), ("transformers", "transformers"), ("Python", "python")))
+    named = (("driver", "driver"), ("torch", "torch"), ("transformers", "transformers"), ("Python", "python"))
+    versions = ", ".join(f"{name} {env.get(key) or '-'}" for name, key in named)
     return f"{where}, {versions}, commit {commit}, started {run['started']}, status {run['status']}"
 
 

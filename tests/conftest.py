@@ -16,6 +16,9 @@ import pandas as pd
 import pytest
 import yaml
 
+from bench.reporting.records import PointRecord
+from bench.reporting.results_io import RunRecord
+
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
@@ -36,6 +39,23 @@ TINY = {
     "measure": {"warmup": 1, "repeats": 5},
     "strategies": [{"name": "baseline"}],
 }
+
+
+RUN_CONFIG = {"measure": {"repeats": 5}}
+RUN_ENVIRONMENT = {"python": "3.12", "torch": "2.13.0", "transformers": "5.17.0", "cpu": "test CPU"}
+RUN_LENGTHS = (8, 24)
+
+
+def make_run(folder: Path, strategies=("baseline", "jit-only"), config: dict | None = None,
+             samples_ns=tuple(range(1000, 1005))) -> RunRecord:
+    """A finished run, written through RunRecord: every strategy ok at RUN_LENGTHS with samples_ns."""
+    record = RunRecord.start(folder, "tiny", RUN_CONFIG if config is None else config, RUN_ENVIRONMENT)
+    for name in strategies:
+        record.set_strategy(name, status="ok")
+        for n in RUN_LENGTHS:
+            record.add_point(name, PointRecord(prompt_len=n, status="ok", samples_ns=tuple(samples_ns)))
+    record.finish("complete")
+    return record
 
 
 def tiny_raw(**sections) -> dict:
@@ -258,3 +278,30 @@ def write_load_run(folder: Path, levels: dict, slo_ttft_ms: float = 50.0, warmup
             correct=not wrong, note="backlog: 64 requests in flight" if status == "saturated" else ""), tuple(rows))
     record.finish("complete")
     return record
+
+
+FIFO_RELEASE_S = 10.0  # a reader that checks the file type returns at once; one that blocks is released after this
+
+
+@pytest.fixture
+def make_fifo():
+    """make_fifo(path): a named pipe at path. A reader left waiting on it is released after FIFO_RELEASE_S
+    (it reads end of file), so a test of a reader that blocks fails instead of hanging."""
+    done = threading.Event()
+
+    def release(path: Path) -> None:
+        done.wait(FIFO_RELEASE_S)
+        while True:
+            try:
+                os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))  # ENXIO while no reader waits
+            except OSError:
+                pass
+            if done.wait(0.1):
+                return
+
+    def make(path: Path) -> Path:
+        os.mkfifo(path)
+        threading.Thread(target=release, args=(path,), daemon=True).start()
+        return path
+    yield make
+    done.set()

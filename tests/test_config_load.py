@@ -5,7 +5,8 @@ import pytest
 
 from bench.config.errors import ConfigError
 from bench.config.load import DEFAULT_CONCURRENCY, ServerBatching
-from bench.config.schema import parse_config, with_overrides
+from bench.config.overrides import Overrides, apply_overrides
+from bench.config.schema import parse_config
 from tests.conftest import tiny_raw
 
 STRATEGIES = ["baseline", {"name": "jit-only", "options": {"forward_jit": "none"}}]
@@ -74,6 +75,9 @@ def test_load_needs_greedy_sampling_and_one_process():
 
 
 def test_choosing_strategies_on_the_command_line_narrows_the_load_strategies():
-    cfg = parse_config(tiny_raw(strategies=STRATEGIES, load={"strategies": ["baseline", "jit-only"]}))
-    assert with_overrides(cfg, strategies=["jit-only"]).load.strategies == ("baseline", "jit-only")
-    assert with_overrides(cfg, strategies=["baseline"]).load.strategies == ("baseline",)
+    raw = tiny_raw(strategies=STRATEGIES, load={"strategies": ["baseline", "jit-only"]})
+
+    def narrowed(*names):
+        return parse_config(apply_overrides(raw, Overrides(strategies=names))).load.strategies
+    assert narrowed("jit-only") == ("baseline", "jit-only")
+    assert narrowed("baseline") == ("baseline",)

@@ -15,7 +15,7 @@ import torch
 
 from bench.config.schema import parse_config
 from bench.jobs.build import build_job
-from bench.reporting.results_io import RunRecord
+from bench.reporting.results_io import FORMAT_VERSION, RunRecord
 from bench.reporting.summary import SUMMARY_COLUMNS
 from bench.running import runner
 from bench.running.worker import run_job
@@ -70,7 +70,7 @@ def test_graph_strategy_is_a_skipped_row_with_the_reason_on_cpu(run_dir):
 
 def test_run_json_carries_the_environment(run_dir):
     run = json.loads((run_dir / "run.json").read_text())
-    assert run["format_version"] == 4 and run["status"] == "complete" and run["finished"]
+    assert run["format_version"] == FORMAT_VERSION and run["status"] == "complete" and run["finished"]
     env = run["environment"]
     for key in ("python", "torch", "transformers", "cpu", "gpu", "driver", "git_commit", "git_dirty", "device"):
         assert key in env

@@ -193,3 +193,47 @@ def test_connections_during_shutdown_get_the_shutdown_error(socket_path, tmp_pat
     assert set(outcomes[:first_refusal]) <= {None} and first_refusal <= 3, outcomes
     assert set(outcomes[first_refusal:]) <= {SHUTTING_DOWN, "gone", "reset"}, outcomes
     assert outcomes.count(SHUTTING_DOWN) >= 5, outcomes
+
+
+def test_a_hostile_megabyte_is_answered_quickly_and_another_client_meanwhile(socket_path, tmp_path):
+    """One 1 MiB frame of escaped quotes and brackets (quadratic to scan before: hours) is answered with
+    an error within seconds, and a ping from another client sent meanwhile is answered too."""
+    frame = b'\\"[' * ((1 << 20) // 3)
+    with open(tmp_path / "stderr", "w+") as log:
+        proc = run_stub(socket_path, log)
+        try:
+            with connect(socket_path) as hostile, connect(socket_path) as other:
+                started = time.monotonic()
+                hostile.sendall(PREFIX.pack(len(frame)) + frame)  # returns once the server read most of it
+                assert ask(other, {"type": "ping"})["type"] == "pong"
+                answer = receive_message(hostile)
+                assert answer["status"] == "error" and "malformed JSON" in answer["error"]
+                assert time.monotonic() - started < TIMEOUT_S
+                assert ask(hostile, {"type": "ping"})["type"] == "pong"  # the connection is kept
+        finally:
+            try:
+                code = stop(proc)
+            except subprocess.TimeoutExpired:  # a server stuck in a parse never runs its SIGTERM handler
+                proc.kill()
+                raise
+    assert code == 0
+
+
+@pytest.mark.parametrize("kind", [[], {}, 1.5, None])
+def test_a_request_whose_type_is_not_a_name_is_answered_with_an_error(serve, socket_path, kind):
+    serve(ServerLimits())
+    with connect(socket_path) as s:
+        answer = ask(s, {"type": kind})
+        assert answer["status"] == "error" and "unknown or missing 'type'" in answer["error"]
+        assert ask(s, {"type": "ping"})["type"] == "pong"  # the connection is kept
+
+
+def test_a_request_no_check_foresaw_is_answered_with_an_error(serve, socket_path, monkeypatch):
+    def unforeseen(*_):
+        raise TypeError("a bug in a check")
+
+    monkeypatch.setattr("bench.serving.server.parse_request", unforeseen)
+    serve(ServerLimits())
+    with connect(socket_path) as s:
+        assert ask(s, {"type": "ping"}) == {"status": "error", "error": "request not understood (TypeError)"}
+        assert ask(s, {"type": "ping"})["status"] == "error"  # the connection is kept

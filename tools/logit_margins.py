@@ -6,7 +6,7 @@
 For each config (the real checkpoint, and its random-weight twin of the same shape) the baseline is
 built as a run builds it and asked for the next-token logits of the prompts the run judged (the
 config fixes them). Per prompt: the top logit, its margin over the runner-up, that margin relative
-to the top logit and to the correctness tolerance (bench/measuring/correctness.py), and the tokens
+to the top logit and to the correctness tolerance (bench/judging/correctness.py), and the tokens
 other than the top within the tolerance of it: each one a token the check would accept as a near
 tie. margins.md adds the runs' near ties per point, from their summary.csv.
 """

@@ -53,7 +53,7 @@ def build_job(cfg: BenchConfig, strategy: str = BASELINE) -> Job:
     from bench.models.prompts import pad_token_id, prompt_set, special_token_ids, tokenize_text
 
     config = hf_config(cfg.model)
-    check_lengths(cfg.prompts.lengths, config, cfg.measure.unseen_length)
+    check_lengths(cfg, config)
     device = resolve_device(cfg.model.device)
     check_ranks(cfg.model, config, device)
     check_attention(cfg.model, config)

@@ -15,8 +15,7 @@ import numpy as np
 import pandas as pd
 
 from bench.reporting.dotted_keys import flatten
-from bench.reporting.report import FLOAT_FORMAT, load_samples
-from bench.reporting.results_io import read_run
+from bench.reporting.report import FLOAT_FORMAT, load_checked
 from bench.reporting.stats import DEFAULT_LEVEL, METHOD, ratio_of_medians
 from bench.reporting.tables import fmt, markdown_table
 
@@ -35,10 +34,9 @@ class RunSamples:
 
 
 def load_run_samples(folder: Path) -> RunSamples:
-    """Read a run folder for comparison; a missing or unreadable folder raises ValueError."""
+    """Read a run folder for comparison, checked as the report checks it (ConfigError naming the problem)."""
     folder = Path(folder)
-    run = read_run(folder)
-    samples = load_samples(folder)
+    run, samples = load_checked(folder)
     ok = {(p["strategy"], p["prompt_len"]) for p in run["points"] if p["status"] == "ok"}
     by_point = {(s, int(n)): g["ttft_ns"].to_numpy(dtype=np.float64) / 1e6
                 for (s, n), g in samples.groupby(["strategy", "prompt_len"]) if (s, int(n)) in ok}

@@ -12,7 +12,7 @@ def flatten(value, prefix: str = "") -> dict[str, object]:
         for k, v in value.items():
             out.update(flatten(v, f"{prefix}.{k}" if prefix else str(k)))
         return out
-    if isinstance(value, list) and value and all(isinstance(v, dict) and "name" in v for v in value):
+    if isinstance(value, list) and value and all(isinstance(v, dict) and isinstance(v.get("name"), str) for v in value):
         return flatten({v["name"]: {k: x for k, x in v.items() if k != "name"} or "listed" for v in value}, prefix)
     return {prefix: value}
 

@@ -27,8 +27,8 @@ def agreement(judged, agreed, near_ties) -> str:
     """'8/8', '8/8 (1 near tie)', or '-' where no prompt was judged."""
     if judged is None or judged is pd.NA or (isinstance(judged, float) and math.isnan(judged)):
         return "-"
-    text = f"{agreed}/{judged}"
-    return text + (f" ({near_ties} near tie{'s' if near_ties > 1 else ''})" if near_ties else "")
+    ties = 0 if near_ties is None or near_ties is pd.NA else near_ties  # unset where a point was judged otherwise
+    return f"{agreed}/{judged}" + (f" ({ties} near tie{'s' if ties > 1 else ''})" if ties else "")
 
 
 def interval(low, high, digits: int = 2) -> str:
@@ -167,8 +167,9 @@ def environment_line(run: dict) -> str:
     where = device.get("device_name") or env.get("cpu")
     driver = f", driver {env['driver']}" if env.get("driver") else ""
     commit = (env.get("git_commit") or "unknown")[:10] + (" (dirty)" if env.get("git_dirty") else "")
-    return (f"{where}{driver}, torch {env['torch']}, transformers {env['transformers']}, "
-            f"Python {env['python']}, commit {commit}, started {run['started']}, status {run['status']}")
+    named = (("torch", "torch"), ("transformers", "transformers"), ("Python", "python"))
+    versions = ", ".join(f"{name} {env.get(key) or '-'}" for name, key in named)
+    return f"{where}{driver}, {versions}, commit {commit}, started {run['started']}, status {run['status']}"
 
 
 def memory_sentence(df: pd.DataFrame) -> str:

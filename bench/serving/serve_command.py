@@ -12,6 +12,7 @@ from pathlib import Path
 
 import torch
 
+from bench.config.capped_file import open_regular
 from bench.config.errors import ConfigError
 from bench.config.schema import load_config
 from bench.jobs.build import build_job
@@ -36,10 +37,12 @@ def job_from_config(config_path: str, strategy: str) -> Job:
 
 def job_from_file(path: str) -> Job:
     """A job record written by the ipc target (trusted: validated by the process that wrote it)."""
-    try:
-        return Job.from_dict(json.loads(Path(path).read_text()))
-    except (OSError, ValueError, KeyError, TypeError) as exc:  # TypeError: a field missing or unknown
-        raise ConfigError(f"--job: cannot read a job record from {path} ({exc})") from None
+    cannot_read = f"--job: cannot read a job record from {path}"
+    with open_regular(Path(path), cannot_read) as f:  # a FIFO or a folder is refused, not waited on
+        try:
+            return Job.from_dict(json.loads(f.read()))
+        except (OSError, ValueError, KeyError, TypeError) as exc:  # TypeError: a field missing or unknown
+            raise ConfigError(f"{cannot_read} ({exc})") from None
 
 
 def serve(job: Job, socket_path: str, limits: ServerLimits = ServerLimits(), batching: Batching = Batching()) -> int:

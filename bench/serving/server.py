@@ -12,6 +12,7 @@ from __future__ import annotations
 import queue
 import signal
 import socket
+import sys
 import threading
 import time
 from collections import Counter
@@ -188,9 +189,10 @@ class GeneratorServer:
             if isinstance(request, Inference):
                 check_sampling(request, self.do_sample, self.temperature)
         except ProtocolError as exc:
-            with self.lock:
-                self.counters["errors"] += 1
-            return {"status": "error", "error": str(exc)}
+            return self._refuse(str(exc))
+        except Exception as exc:  # a request no check foresaw: answered, and the connection kept
+            print(f"server: request refused by an unforeseen error: {type(exc).__name__}: {exc}", file=sys.stderr)
+            return self._refuse(f"request not understood ({type(exc).__name__})")
         if request == "ping":
             return {"status": "success", "type": "pong"}
         if request == "stats":
@@ -207,6 +209,11 @@ class GeneratorServer:
             if self.closed.is_set():  # queued after the final drain
                 return {"status": "error", "error": SHUTTING_DOWN}
         return job.response
+
+    def _refuse(self, reason: str) -> dict:
+        with self.lock:
+            self.counters["errors"] += 1
+        return {"status": "error", "error": reason}
 
     def _reply(self, conn: socket.socket, response: dict) -> bool:
         try:

@@ -16,9 +16,6 @@ import pandas as pd
 import pytest
 import yaml
 
-from bench.reporting.records import PointRecord
-from bench.reporting.results_io import RunRecord
-
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 

@@ -6,6 +6,10 @@ one event per measured point, so the runner keeps everything measured before a c
 """
 from __future__ import annotations
 
+if __name__ == "__main__":  # the worker process: die with the runner, block unused packages, before torch loads
+    from bench.processes.startup import start_process
+    start_process()
+
 import json
 import os
 import sys
@@ -22,7 +26,6 @@ from bench.models.build import hf_config
 from bench.models.dtypes import TORCH_DTYPES
 from bench.parallel.ceilings import measure_tp_ceilings
 from bench.parallel.one_gpu_references import write_one_gpu_references
-from bench.processes.lifetime import die_with_parent
 from bench.reporting.records import PointRecord
 from bench.scenarios.restart import run_restart
 from bench.scenarios.sweep import Emit, run_sweep
@@ -104,7 +107,6 @@ def sweep(job: Job, emit: Emit) -> None:
 
 def main() -> int:
     """Read {"job": Job.to_dict(), "result_fd": fd} on stdin."""
-    die_with_parent()  # a killed runner takes its worker (and, through it, any generator server) along
     message = json.loads(sys.stdin.read())
     out = os.fdopen(message["result_fd"], "w", buffering=1)
 

@@ -64,8 +64,8 @@ def script_or_eager(fn: Callable, notes: list[str]) -> Callable:
             scripted = torch.jit.script(fn)
         for warning in caught:
             if issubclass(warning.category, DeprecationWarning) and "torch.jit" in str(warning.message):
-                note = (f"TorchScript is deprecated in torch {torch.__version__} (torch warns: {warning.message}); "
-                        "the design document's TorchScript pre/post-processing still runs scripted")
+                note = (f"TorchScript is deprecated in torch {torch.__version__} (torch.jit.script warns); the "
+                        "design document's pre/post-processing still runs scripted")
                 if note not in notes:
                     notes.append(note)
             else:  # someone else's warning: as if not caught

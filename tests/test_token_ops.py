@@ -88,8 +88,7 @@ def test_a_deprecation_while_scripting_is_one_note_and_no_warning(monkeypatch):
         scripted = [script_or_eager(fn, notes) for fn in (sample_next_token, pad_or_truncate)]
     assert not escaped
     assert len(notes) == 1 and notes[0].startswith(f"TorchScript is deprecated in torch {torch.__version__}")
-    assert DEPRECATED in notes[0] and all(fn is not original for fn, original in
-                                          zip(scripted, (sample_next_token, pad_or_truncate)))  # still scripted
+    assert all(fn is not original for fn, original in zip(scripted, (sample_next_token, pad_or_truncate)))
 
 
 def test_the_note_is_made_where_python_hides_the_deprecation(monkeypatch):
@@ -99,7 +98,7 @@ def test_the_note_is_made_where_python_hides_the_deprecation(monkeypatch):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         script_or_eager(sample_next_token, notes)
-    assert len(notes) == 1 and DEPRECATED in notes[0]
+    assert len(notes) == 1 and notes[0].startswith("TorchScript is deprecated")
 
 
 def test_another_warning_while_scripting_reaches_the_caller(monkeypatch):

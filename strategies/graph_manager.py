@@ -155,9 +155,15 @@ class GraphManager(Generic[Entry]):
                     self._worker = None
                     return
                 key, may_evict = self._pending.popleft()
-                if key not in self.graphs and (may_evict or len(self.graphs) < self.max_graphs):
+                if key in self.graphs or not (may_evict or len(self.graphs) < self.max_graphs):
+                    continue
+                try:
                     self._insert(key)
-                    self.background_captured += 1
+                except Exception:  # out of memory, say: the key's next request captures it itself, failing visibly
+                    log.exception("background capture of %s failed", key)
+                    self._capture_next.add(key)
+                    continue
+                self.background_captured += 1
 
     def wait_background(self, timeout: float | None = None) -> None:
         """Wait until the worker has captured what it was given (or timeout seconds)."""

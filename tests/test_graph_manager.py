@@ -187,3 +187,21 @@ def test_a_length_asked_for_is_captured_before_the_background_guesses():
         assert m.get(30, fitting(30)) == "graph-100"
     m.wait_background(timeout=5)
     assert fake.captured == [100, 30, 20, 40, 60]
+
+
+def test_a_failed_background_capture_leaves_the_length_to_its_next_request():
+    fake, failures = FakeCapture(), []
+
+    def capture(key):
+        if key == 30 and not failures:
+            failures.append(key)
+            raise RuntimeError("out of memory")
+        return fake(key)
+
+    m = GraphManager(capture, max_graphs=4, defer_to_background=True)
+    m.capture(50)
+    assert m.get(30, fitting(30)) == "graph-50"
+    m.wait_background(timeout=5)
+    assert failures == [30] and 30 not in m
+    assert m.get(30, fitting(30)) == "graph-30"  # captured inside this request, not served padded again
+    assert m.counters()["on_demand_captures"] == 1 and m.counters()["stand_in_replays"] == 1

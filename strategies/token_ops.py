@@ -2,10 +2,12 @@
 
 Written in the TorchScript subset so the same source runs eagerly (baseline, cuda-graph)
 and scripted (jit-only, jit+cuda); `script_or_eager` gives the scripted version when the
-installed torch still supports TorchScript.
+installed torch still supports TorchScript, and says in the strategy's notes when torch
+deprecates it (torch 2.13 warns at every torch.jit.script).
 """
 from __future__ import annotations
 
+import warnings
 from typing import Callable, List
 
 import torch
@@ -54,9 +56,21 @@ def pad_batch(rows: List[torch.Tensor], target_len: int, pad_token_id: int) -> t
 
 
 def script_or_eager(fn: Callable, notes: list[str]) -> Callable:
-    """torch.jit.script(fn), or fn itself with a note saying why TorchScript was not used."""
+    """torch.jit.script(fn), or fn itself with a note saying why TorchScript was not used. A deprecation
+    torch warns of while scripting becomes one note (however many functions a strategy scripts), not a warning."""
     try:
-        return torch.jit.script(fn)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")  # the default filters hide a DeprecationWarning raised inside torch
+            scripted = torch.jit.script(fn)
+        for warning in caught:
+            if issubclass(warning.category, DeprecationWarning) and "torch.jit" in str(warning.message):
+                note = (f"TorchScript is deprecated in torch {torch.__version__} (torch.jit.script warns); the "
+                        "design document's pre/post-processing still runs scripted")
+                if note not in notes:
+                    notes.append(note)
+            else:  # someone else's warning: as if not caught
+                warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+        return scripted
     except Exception as exc:  # TorchScript is deprecated; a torch that refuses it must not end the run
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         notes.append(f"TorchScript refused {fn.__name__} ({first_line}); it runs eagerly")

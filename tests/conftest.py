@@ -9,6 +9,7 @@ import socket
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -69,6 +70,24 @@ def write_config(tmp_path):
         path.write_text(raw if isinstance(raw, str) else yaml.safe_dump(raw))
         return path
     return write
+
+
+def wait_until(predicate, timeout: float) -> bool:
+    """Whether predicate() came true within timeout seconds (polled every 0.1 s)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def gone(pid: int) -> bool:
+    """Whether no live process has this pid (a zombie, dead but not reaped, counts as gone)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
 
 
 def other_token(answer, vocab_size: int):

@@ -168,6 +168,39 @@ def test_background_capture_prepares_lengths_ahead_of_need(tiny):
         strategy.close()
 
 
+UNSEEN = 30  # between the captured 17 and 64: the 64-token graph serves it
+
+
+@pytest.mark.parametrize("name,options", [
+    ("cuda-graph", {}), ("cuda-graph", {"host_io": "pageable"}), ("jit+cuda", {"forward_jit": "inductor"}),
+    # background on (17 is prepared anyway): the worker captures the length. Not with jit+cuda here: its
+    # compile_for runs outside the manager's lock, beside the worker's capture during start()
+    ("cuda-graph", {"background": [17]}),
+])
+def test_a_length_served_by_a_longer_graph_gets_its_own_graphs_answer(tiny, name, options):
+    """Right padding is exact: the first request at an unprepared length, replayed by the shortest longer graph,
+    gives the token and logits (within the rule) of the length's own graph, captured after it, and the
+    baseline's."""
+    model, config, ctx, _, _ = tiny
+    ids = distinct_prompts(config, UNSEEN, 1)[0]
+    with torch.inference_mode():
+        base = start("baseline", {}, model, ctx).first_token(ids)
+        base_token, base_logits = base.token, host_copy(base.logits)
+        strategy = start(name, options, model, ctx)
+        padded = strategy.first_token(ids)
+        padded_token, padded_logits = padded.token, host_copy(padded.logits)
+        assert strategy.stats()["stand_in_replays"] == 1
+        strategy.graphs.manager.wait_background(60)
+        own = strategy.first_token(ids)  # its own graph: captured by this request, or by the background worker
+        stats = strategy.stats()
+        assert stats["captures"][str(UNSEEN)]["n"] == 1 and stats["usage"][str(UNSEEN)] == 1
+        for token, logits, what in [(own.token, host_copy(own.logits), "its own graph"), (base_token, base_logits,
+                                                                                         "the baseline")]:
+            verdict = compare(padded_logits, padded_token, logits, token, ctx.dtype, layers=1)
+            assert verdict.matches, f"{name} {options}: padded vs {what}: {verdict.note}"
+        strategy.close()
+
+
 def test_eviction_returns_the_memory(tiny):
     model, config, _, _, _ = tiny
     lengths = (128, 256, 384, 512, 640, 768)

@@ -60,7 +60,9 @@ MEANINGS = {
     "GraphOptions.buckets": "Pad each prompt right to the next bucket, so fewer graphs serve all lengths (logits "
                             "stay exact). `null`: one graph per length.",
     "GraphOptions.background": "Lengths a worker thread captures ahead of need; it only fills free slots and "
-                               "never runs beside a request. Not with `model.tensor_parallel` > 1.",
+                               "never runs beside a request. With it, the thread also captures a length that a "
+                               "longer graph served (without it, that length's next request does). Not with "
+                               "`model.tensor_parallel` > 1.",
     "GraphOptions.host_io": "`pinned`: the graph copies the prompt in and, greedy, the token out. `pageable`: "
                             "copies and sampling around the replay, as in the design document.",
     "JitOptions.forward_jit": "`inductor`: `torch.compile` the forward. `none`: the eager forward (for jit+cuda: "

@@ -7,6 +7,10 @@ each on a pipe, so the runner keeps everything measured before a crash.
 """
 from __future__ import annotations
 
+if __name__ == "__main__":  # the worker process: die with the runner, block unused packages, before torch loads
+    from bench.processes.startup import start_process
+    start_process()
+
 import json
 import os
 import sys
@@ -18,7 +22,6 @@ import torch
 from bench.jobs.job import Job
 from bench.measuring.clocks import GB
 from bench.models.build import hf_config
-from bench.processes.lifetime import die_with_parent
 from bench.scenarios.events import DeviceEvent, Emit, FatalEvent, encode
 from bench.scenarios.registry import SCENARIOS
 from bench.targets.loading import error_text
@@ -55,7 +58,6 @@ def run_job(job: Job, emit: Emit, started: float | None = None) -> None:
 
 def main() -> int:
     """Read {"job": Job.to_dict(), "result_fd": fd, "started": the runner's time.time() at the start} on stdin."""
-    die_with_parent()  # a killed runner takes its worker (and, through it, any generator server) along
     message = json.loads(sys.stdin.read())
     out = os.fdopen(message["result_fd"], "w", buffering=1)
 

@@ -18,7 +18,6 @@ from bench.config.schema import load_config
 from bench.jobs.build import build_job
 from bench.jobs.job import Job
 from bench.models.build import hf_config
-from bench.processes.lifetime import die_with_parent
 from bench.serving.batching import Batching
 from bench.serving.limits import ServerLimits
 from bench.serving.server import GeneratorServer
@@ -47,7 +46,6 @@ def job_from_file(path: str) -> Job:
 
 def serve(job: Job, socket_path: str, limits: ServerLimits = ServerLimits(), batching: Batching = Batching()) -> int:
     """Load, prepare, serve until SIGTERM/SIGINT. Socket problems raise ConfigError."""
-    die_with_parent()  # started by an ipc worker: a killed worker takes its server along
     strategy = REGISTRY[job.strategy]
     reason = strategy.unavailable_reason(torch.device(job.device)) or strategy.refusal_reason(hf_config(job.config.model))
     if reason:

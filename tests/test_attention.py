@@ -14,7 +14,8 @@ from bench.config.schema import ModelConfig, parse_config
 from bench.models.attention import attention_note, check_attention
 from bench.models.build import build_model, hf_config
 from bench.jobs.build import build_job
-from bench.running.worker import sweep
+from bench.running.worker import run_job
+from bench.scenarios.events import FatalEvent, PointEvent, StrategyEvent
 from tests.conftest import tiny_raw
 
 CPU = torch.device("cpu")
@@ -63,11 +64,11 @@ def test_an_explicit_choice_the_model_refuses_exits_2_naming_the_key(tiny_gptj, 
 
 def test_gptj_runs_the_baseline_with_the_default_config_through_a_workers_sweep(tiny_gptj, tmp_path):
     job = dataclasses.replace(build_job(parse_config(gptj_raw(tiny_gptj))), run_folder=tmp_path)
-    events: list[dict] = []
-    sweep(job, events.append)
-    assert not [e for e in events if e["event"] == "fatal"]
-    started = next(e for e in events if e["event"] == "strategy" and "note" in e)
-    assert started["status"] == "ok" and "does not support SDPA, its attention runs 'eager'" in started["note"]
-    points = [e for e in events if e["event"] == "point"]
-    assert [p["prompt_len"] for p in points] == [8, 24]
-    assert all(p["status"] == "ok" and p["matches_baseline"] is True for p in points), points
+    events: list = []
+    run_job(job, events.append)
+    assert not [e for e in events if isinstance(e, FatalEvent)]
+    started = next(e.record for e in events if isinstance(e, StrategyEvent) and e.record.note)
+    assert started.status == "ok" and "does not support SDPA, its attention runs 'eager'" in started.note
+    points = [e.point for e in events if isinstance(e, PointEvent)]
+    assert [p.prompt_len for p in points] == [8, 24]
+    assert all(p.status == "ok" and p.matches_baseline is True for p in points), points

@@ -7,6 +7,7 @@ import dataclasses
 import pytest
 
 from bench.config import schema
+from bench.config.load import LoadConfig
 from bench.config.presets import PRESETS
 from strategies.option_types import OPTION_TYPES
 from tools import config_reference
@@ -16,11 +17,12 @@ from tools.sections import DocsError
 
 def test_every_config_key_has_a_row_with_its_default():
     table = keys_table()
-    for section, cls in (("model", schema.ModelConfig), ("prompts", schema.PromptConfig),
-                         ("sampling", schema.SamplingConfig), ("measure", schema.MeasureConfig)):
+    sections = (("model", schema.ModelConfig), ("prompts", schema.PromptConfig), ("sampling", schema.SamplingConfig),
+                ("measure", schema.MeasureConfig), ("load", LoadConfig))
+    for section, cls in sections:
         for f in dataclasses.fields(cls):
             assert f"| `{section}.{f.name}` |" in table
-    for key in set(schema.TOP_KEYS) - {"model", "prompts", "sampling", "measure"}:
+    for key in set(schema.TOP_KEYS) - {section for section, _ in sections}:
         assert f"| `{key}` |" in table
     assert "| `measure.repeats` | `100` | 1-100000 |" in table
     assert "| `model.dtype` | `float16` | `float16` \\| `bfloat16` \\| `float32` |" in table

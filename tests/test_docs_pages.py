@@ -86,10 +86,15 @@ def test_the_cli_page_names_every_command_and_flag():
 
 @pytest.mark.parametrize("page", [REPO / "README.md", REPO / "docs" / "configuration.md"], ids=lambda p: p.name)
 def test_every_config_example_validates(page, tmp_path):
-    (tmp_path / "models").symlink_to(REPO / "configs" / "models")  # the examples sit in configs/
+    configs = tmp_path / "configs"  # the examples sit in configs/, beside models/ and a checkpoint folder
+    configs.mkdir()
+    (configs / "models").symlink_to(REPO / "configs" / "models")
+    checkpoint = tmp_path / "checkpoints" / "my-model"  # the README's "../checkpoints/my-model"
+    checkpoint.mkdir(parents=True)
+    (checkpoint / "config.json").write_text((REPO / "configs" / "models" / "smollm2-135m" / "config.json").read_text())
     examples = re.findall(r"^```yaml\n(.*?)^```", page.read_text(), re.S | re.M)
     assert examples
     for i, example in enumerate(examples):
-        path = tmp_path / f"example-{i}.yaml"
+        path = configs / f"example-{i}.yaml"
         path.write_text(example)
         load_config(path)  # a ConfigError names what is wrong

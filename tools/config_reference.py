@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import dataclasses
 
-from bench.config import schema
+from bench.config import load, schema
 from bench.config.presets import PRESETS
 from bench.reporting.tables import markdown_table
 from strategies import option_types as opts
 from tools.sections import DocsError
 
 SECTIONS = {"model": schema.ModelConfig, "prompts": schema.PromptConfig, "sampling": schema.SamplingConfig,
-            "measure": schema.MeasureConfig}
+            "measure": schema.MeasureConfig, "load": load.LoadConfig}
 # the top-level keys that are not sections, with the default parse_config gives when the key is absent
 TOP_DEFAULTS = {"name": "required", "output": "results", "transport": "inprocess", "tags": "{}",
                 "strategies": "required"}
@@ -58,13 +58,32 @@ MEANINGS = {
                              "two shortest lengths.",
     "measure.restart": "Start each strategy that compiles once more, in a new process that finds the compile "
                        "cache the first left, and report how soon it is ready.",
+    "load.concurrency": "TTFT under load ([serving.md](serving.md)): the closed-loop levels, each a number of "
+                        "clients that send their next request when their answer arrives. The section is optional: "
+                        "without it, no load is measured.",
+    "load.rates": "The open-loop levels, in requests/s, with gamma-distributed arrivals (`burstiness`).",
+    "load.burstiness": "The gamma shape of the gaps between open-loop arrivals: 1 Poisson, below 1 burstier.",
+    "load.lengths": "The prompt lengths requests are drawn from (among `prompts.lengths`). `null`: all of them.",
+    "load.requests": "Timed requests per level, after its warm-up.",
+    "load.warmup": "Untimed requests per level (judged all the same).",
+    "load.seed": "Seeds which prompt each request asks and the open-loop arrival times.",
+    "load.slo_ttft_ms": "The TTFT objective: goodput counts the answers within it; the capacity is the highest "
+                        "level whose p99 meets it.",
+    "load.max_in_flight": "Requests a level may hold in flight; an open-loop level that reaches it is stopped and "
+                          "reported saturated.",
+    "load.max_level_s": "The longest a level may take; one that outlasts it is stopped and reported saturated.",
+    "load.batching": "The server settings compared, each `{max_batch: N, max_wait_us: U}`: up to N waiting "
+                     "requests in one forward, waiting at most U microseconds for a batch to fill.",
+    "load.strategies": "The strategies measured under load. `null`: every strategy of the config.",
     "GraphOptions.max_graphs": "How many captured graphs the rolling manager keeps (least recently used evicted).",
     "GraphOptions.precapture": "Lengths captured before measuring. `null`: the run's lengths; `[]`: none, so the "
                                "cold request captures on demand.",
     "GraphOptions.buckets": "Pad each prompt right to the next bucket, so fewer graphs serve all lengths (logits "
                             "stay exact). `null`: one graph per length.",
     "GraphOptions.background": "Lengths a worker thread captures ahead of need; it only fills free slots and "
-                               "never runs beside a request. Not with `model.tensor_parallel` > 1.",
+                               "never runs beside a request. With it, the thread also captures a length that a "
+                               "longer graph served (without it, that length's next request does). Not with "
+                               "`model.tensor_parallel` > 1.",
     "GraphOptions.host_io": "`pinned`: the graph copies the prompt in and, greedy, the token out. `pageable`: "
                             "copies and sampling around the replay, as in the design document.",
     "JitOptions.forward_jit": "`inductor`: `torch.compile` the forward. `none`: the eager forward (for jit+cuda: "
@@ -104,6 +123,8 @@ ALLOWED = {
     "measure.warmup": f"0-{schema.MAX_REQUESTS}",
     "measure.repeats": f"1-{schema.MAX_REQUESTS}",
     "measure.rounds": f"1-{schema.MAX_REQUESTS}",
+    "load.max_in_flight": f"1-{load.MAX_IN_FLIGHT_LIMIT}",
+    "load.max_level_s": f"above 0, at most {load.MAX_LEVEL_S_LIMIT:g}",
     "GraphOptions.host_io": choices(opts.HOST_IO),
     "JitOptions.forward_jit": choices(opts.FORWARD_JITS),
     "JitOptions.compile_mode": choices(opts.JIT_COMPILE_MODES),
@@ -115,6 +136,10 @@ ALLOWED = {
 
 def yaml_value(value) -> str:
     """A default as YAML writes it."""
+    if dataclasses.is_dataclass(value):
+        return "`{" + ", ".join(f"{f.name}: {getattr(value, f.name)}" for f in dataclasses.fields(value)) + "}`"
+    if isinstance(value, tuple) and value and dataclasses.is_dataclass(value[0]):
+        return "`[" + ", ".join(yaml_value(v).strip("`") for v in value) + "]`"
     if value is None:
         return "`null`"
     if isinstance(value, bool):

@@ -17,7 +17,7 @@ def console_sample(folder: Path, shown_as: str, command: str) -> str:
     run, df = summary(folder)
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
-        print_summary(Path(shown_as), df)
+        print_summary(folder, df, shown_as=Path(shown_as))
     env = run["environment"]
     where = (f"`{folder.parent.name}/{folder.name}/`, measured {run['started'][:10]} on {env.get('cpu_count')} CPU "
              f"cores ({env.get('cpu')}, torch {env.get('torch')}); a run on your machine prints its own numbers.")

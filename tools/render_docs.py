@@ -19,6 +19,8 @@ from typing import Callable
 from bench.reporting.compare import compare_markdown, compare_runs, load_run_samples
 from bench.reporting.doc_markers import fill, marker_names
 from bench.reporting.doc_tables import client_server_table, leads, run_intro, runs_index, ttft_table
+from bench.reporting.ready_table import ready_breakdown
+from bench.reporting.results_io import read_run
 from tools import config_reference, run_prose, tp_prose
 from tools.console_sample import console_sample
 from tools.sections import DocsError, Section, load_sections
@@ -65,6 +67,7 @@ RENDERERS: dict[str, Callable[[Path, Section], str]] = {
                                               s.need("targets")),
     "range_over_baseline": lambda r, s: run_prose.range_over_baseline(summary_of(r, s)[1], s.need("headline")),
     "client_server": lambda r, s: client_server_table(*summary_of(r, s)),
+    "ready_breakdown": lambda r, s: ready_breakdown(read_run(r / s.need("run"))),
     "compare": comparison,
     "families": lambda r, s: run_prose.family_table(r, s.need("runs"), s.need("lengths")),
     "tp_scaling": lambda r, s: tp_prose.scaling(r, s.need("one_gpu"), s.need("run"), s.need("headline"),

@@ -76,3 +76,24 @@ def named(lines: list[str], what: str) -> list[str]:
     """The first NAMED lines, then how many more."""
     more = [f"{len(lines) - NAMED} more {what}"] if len(lines) > NAMED else []
     return lines[:NAMED] + more
+
+
+@dataclass(frozen=True)
+class TokenVerdict:
+    """One token judged without its logits (a server's answer under load)."""
+    agreed: bool
+    near_tie: bool  # accepted as tied at the top with the baseline's token (never, without logits, here)
+    note: str
+
+
+def judge_token(refs: References, prompt_len: int, request_index: int, token: int, rule: JudgingRule) -> TokenVerdict:
+    """The token a strategy answered for the prompt of timed request `request_index` at `prompt_len`, against
+    the baseline's token for that request. Without the strategy's logits no near tie can be told (as over
+    ipc in the sweep): the tokens must be equal. `rule` is the run's, for a judge that can tell more."""
+    expected = refs.get_tokens(timed_key(prompt_len)) or {}
+    if request_index not in expected:
+        return TokenVerdict(False, False, f"no baseline token for timed request {request_index} at length {prompt_len}")
+    if token != expected[request_index]:
+        return TokenVerdict(False, False, f"length {prompt_len}, timed request {request_index}: token {token} != "
+                                          f"baseline's {expected[request_index]}")
+    return TokenVerdict(True, False, "")

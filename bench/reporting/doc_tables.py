@@ -12,8 +12,7 @@ import pandas as pd
 
 from bench.config.names import BASELINE
 from bench.reporting.compare import load_run_samples
-from bench.reporting.report import load_samples
-from bench.reporting.results_io import read_run
+from bench.reporting.report import load_checked
 from bench.reporting.stats import DEFAULT_LEVEL, RatioEstimate, ratio_of_medians
 from bench.reporting.tables import markdown_table
 
@@ -165,12 +164,12 @@ def started_text(run: dict) -> str:
 def runs_index(results: Path, link_prefix: str) -> str:
     """Every run folder under results measured on a GPU, newest first: when it started, on what, its model,
     strategies, timed requests per point, status and commit, linked to its table.md (link_prefix + folder)."""
-    runs = [(folder, read_run(folder)) for folder in sorted(p.parent for p in Path(results).glob("*/run.json"))]
-    gpu_runs = sorted(((folder, run) for folder, run in runs if run["environment"].get("gpu")),
+    runs = [(folder, *load_checked(folder)) for folder in sorted(p.parent for p in Path(results).glob("*/run.json"))]
+    gpu_runs = sorted(((folder, run, samples) for folder, run, samples in runs if run["environment"].get("gpu")),
                       key=lambda item: dt.datetime.fromisoformat(item[1]["started"]), reverse=True)
     rows = []
-    for folder, run in gpu_runs:
-        requests = load_samples(folder).groupby(["strategy", "prompt_len"]).size()  # what was measured, not asked
+    for folder, run, samples in gpu_runs:
+        requests = samples.groupby(["strategy", "prompt_len"]).size()  # what was measured, not asked
         rows.append([started_text(run), f"[`{folder.name}`]({link_prefix}{folder.name}/table.md)", gpus_text(run),
                      model_text(run), str(len(run["strategies"])), str(requests.max() if len(requests) else 0),
                      run["status"], (run["environment"].get("git_commit") or "unknown")[:7]])

@@ -60,7 +60,7 @@ class Interval:
 
 @dataclass(frozen=True)
 class RatioEstimate:
-    """median(b) / median(a) with its bootstrap interval at `level`."""
+    """A percentile of b over the same percentile of a (the median unless said), with its bootstrap interval."""
     ratio: float
     low: float
     high: float
@@ -157,8 +157,16 @@ def ratio_of_medians(a, b, level: float = DEFAULT_LEVEL, resamples: int = BOOTST
                      seed: int = BOOTSTRAP_SEED, rounds_a=None, rounds_b=None) -> RatioEstimate:
     """median(b) / median(a), with a bootstrap interval: a and b resampled independently, each by its rounds
     (None: one round)."""
+    return ratio_of_percentiles(a, b, 50, level, resamples, seed, rounds_a, rounds_b)
+
+
+def ratio_of_percentiles(a, b, q: float, level: float = DEFAULT_LEVEL, resamples: int = BOOTSTRAP_RESAMPLES,
+                         seed: int = BOOTSTRAP_SEED, rounds_a=None, rounds_b=None) -> RatioEstimate:
+    """The q-th percentile (0-100) of b over that of a, with a bootstrap interval: a and b resampled
+    independently, each by its rounds (None: one round)."""
     la, lb = layout(a, rounds_a), layout(b, rounds_b)
     rng = np.random.default_rng(seed)
-    ratios = _bootstrap(lb, [50], rng, resamples)[0] / _bootstrap(la, [50], rng, resamples)[0]
+    ratios = _bootstrap(lb, [q], rng, resamples)[0] / _bootstrap(la, [q], rng, resamples)[0]
     low, high = np.percentile(ratios, _tails(level))
-    return RatioEstimate(float(np.median(lb.values) / np.median(la.values)), float(low), float(high), level)
+    estimate = np.percentile(lb.values, q, method="linear") / np.percentile(la.values, q, method="linear")
+    return RatioEstimate(float(estimate), float(low), float(high), level)

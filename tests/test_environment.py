@@ -2,6 +2,7 @@
 answer, unless the copy was told otherwise); the load, CPU frequency and GPU clocks."""
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from bench.reporting.environment_keys import ENVIRONMENT_KEYS
@@ -41,7 +42,7 @@ def test_every_key_a_run_records_is_named_once_in_the_table_with_its_type():
     from bench.running.worker import device_info
     names = [k.name for k in ENVIRONMENT_KEYS]
     assert len(names) == len(set(names))
-    recorded = recorded_keys({**collect(), **at_end(), "device": device_info(torch.device("cpu"))})
+    recorded = recorded_keys({**collect(), **at_end(), "device": dataclasses.asdict(device_info(torch.device("cpu")))})
     assert set(recorded) <= set(names), set(recorded) - set(names)
     kinds = {k.name: k.kind for k in ENVIRONMENT_KEYS}
     for key, value in recorded.items():
@@ -57,8 +58,8 @@ def test_load_and_cpu_frequency_are_read_where_linux_has_them():
 
 def test_gpu_clocks_are_parsed_per_gpu_and_unknown_values_are_null(monkeypatch):
     import bench.running.environment as environment
-    monkeypatch.setattr(environment, "_command", lambda args: "1980, 2619, 45\n210, [N/A], 38")
+    monkeypatch.setattr(environment, "run_command", lambda args: "1980, 2619, 45\n210, [N/A], 38")
     assert gpu_clocks() == [{"sm_mhz": 1980.0, "mem_mhz": 2619.0, "temperature_c": 45.0},
                             {"sm_mhz": 210.0, "mem_mhz": None, "temperature_c": 38.0}]
-    monkeypatch.setattr(environment, "_command", lambda args: None)  # no nvidia-smi
+    monkeypatch.setattr(environment, "run_command", lambda args: None)  # no nvidia-smi
     assert gpu_clocks() is None

@@ -67,8 +67,8 @@ def cpu_mhz() -> float | None:
 def gpu_clocks() -> list[dict] | None:
     """Per GPU: SM and memory clocks (MHz) and temperature (C) from nvidia-smi, as gpu_state reads the GPU;
     None without one."""
-    out = _command(["nvidia-smi", "--query-gpu=clocks.sm,clocks.mem,temperature.gpu",
-                    "--format=csv,noheader,nounits"])
+    out = run_command(["nvidia-smi", "--query-gpu=clocks.sm,clocks.mem,temperature.gpu",
+                       "--format=csv,noheader,nounits"])
     if not out:
         return None
     clocks = []

@@ -30,7 +30,8 @@ def test_the_fastest_correct_strategy_leads_each_range_and_a_wrong_faster_one_ne
 def test_a_speedup_carries_the_bootstrap_interval_of_the_two_points(sweep):
     run, df, samples = verdict_inputs(sweep)
     first, level = leads(df, samples)
-    est = ratio_of_medians(samples[("jit-only", 10)], samples[("baseline", 10)])
+    a, b = samples[("jit-only", 10)], samples[("baseline", 10)]
+    est = ratio_of_medians(a.ms, b.ms, rounds_a=a.rounds, rounds_b=b.rounds)
     assert (first.speedups[0].ratio, first.speedups[0].low, first.speedups[0].high) == (est.ratio, est.low, est.high)
     assert first.speedups[0].low > 1.8
     assert all(s.low <= 1 <= s.high for s in level.speedups)

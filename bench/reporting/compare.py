@@ -17,22 +17,11 @@ import pandas as pd
 from bench.reporting.dotted_keys import flatten
 from bench.reporting.environment_keys import KEY_NAMES, lookup
 from bench.reporting.report import FLOAT_FORMAT, load_checked
-from bench.reporting.stats import DEFAULT_LEVEL, METHOD, ratio_of_medians
+from bench.reporting.stats import DEFAULT_LEVEL, METHOD, PointSamples, ratio_of_points
 from bench.reporting.tables import fmt, markdown_table
 
 COMPARE_COLUMNS = ["reference", "run", "strategy", "prompt_len", "n_reference", "n_run", "p50_reference_ms",
                    "p50_run_ms", "ratio", "ci_low", "ci_high", "verdict"]
-
-
-@dataclass(frozen=True)
-class PointSamples:
-    """A point's timed requests in ms and the round of each."""
-    ms: np.ndarray
-    rounds: np.ndarray
-
-    @property
-    def size(self) -> int:
-        return self.ms.size
 
 
 @dataclass(frozen=True)
@@ -69,7 +58,7 @@ def compare_runs(runs: list[RunSamples], level: float = DEFAULT_LEVEL) -> pd.Dat
     for other in runs[1:]:
         for key in [k for k in reference.samples if k in other.samples]:
             a, b = reference.samples[key], other.samples[key]
-            est = ratio_of_medians(a.ms, b.ms, level=level, rounds_a=a.rounds, rounds_b=b.rounds)
+            est = ratio_of_points(a, b, level)
             rows.append([reference.label, other.label, key[0], key[1], a.size, b.size, float(np.median(a.ms)),
                          float(np.median(b.ms)), est.ratio, est.low, est.high, est.verdict])
     return pd.DataFrame(rows, columns=COMPARE_COLUMNS)

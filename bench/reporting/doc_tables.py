@@ -13,7 +13,7 @@ import pandas as pd
 from bench.config.names import BASELINE
 from bench.reporting.compare import load_run_samples
 from bench.reporting.report import load_checked
-from bench.reporting.stats import DEFAULT_LEVEL, RatioEstimate, ratio_of_medians
+from bench.reporting.stats import DEFAULT_LEVEL, RatioEstimate, ratio_of_points
 from bench.reporting.tables import markdown_table
 
 
@@ -62,8 +62,8 @@ def leads(folder: Path, strategy: str, peer: str) -> dict[int, RatioEstimate]:
     """Per length both measured: the peer's median over the strategy's, with its interval (each point's
     requests resampled by their rounds)."""
     points = load_run_samples(folder).samples
-    return {n: ratio_of_medians(a.ms, points[(peer, n)].ms, rounds_a=a.rounds, rounds_b=points[(peer, n)].rounds)
-            for (s, n), a in sorted(points.items()) if s == strategy and (peer, n) in points}
+    return {n: ratio_of_points(a, points[(peer, n)]) for (s, n), a in sorted(points.items())
+            if s == strategy and (peer, n) in points}
 
 
 def floors(df: pd.DataFrame) -> pd.Series:

@@ -160,6 +160,22 @@ def ratio_of_medians(a, b, level: float = DEFAULT_LEVEL, resamples: int = BOOTST
     return ratio_of_percentiles(a, b, 50, level, resamples, seed, rounds_a, rounds_b)
 
 
+@dataclass(frozen=True)
+class PointSamples:
+    """A point's timed requests in ms and the round of each."""
+    ms: np.ndarray
+    rounds: np.ndarray
+
+    @property
+    def size(self) -> int:
+        return self.ms.size
+
+
+def ratio_of_points(a: PointSamples, b: PointSamples, level: float = DEFAULT_LEVEL) -> RatioEstimate:
+    """median(b) / median(a) of two points' timed requests, each resampled by its rounds."""
+    return ratio_of_medians(a.ms, b.ms, level=level, rounds_a=a.rounds, rounds_b=b.rounds)
+
+
 def ratio_of_percentiles(a, b, q: float, level: float = DEFAULT_LEVEL, resamples: int = BOOTSTRAP_RESAMPLES,
                          seed: int = BOOTSTRAP_SEED, rounds_a=None, rounds_b=None) -> RatioEstimate:
     """The q-th percentile (0-100) of b over that of a, with a bootstrap interval: a and b resampled

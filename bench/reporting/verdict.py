@@ -2,23 +2,23 @@
 correct strategy per range of prompt lengths with its speed-up over the baseline and that
 speed-up's bootstrap interval, and what failed, disagreed with the baseline or was skipped.
 
-A speed-up is never given without its interval (stats.ratio_of_medians on the two points' timed
-requests); where the interval includes 1 the verdict says "no significant difference".
+A speed-up is never given without its interval (stats.ratio_of_points on the two points' timed
+requests, resampled by their rounds); where the interval includes 1 the verdict says "no significant
+difference".
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Mapping
 
-import numpy as np
 import pandas as pd
 
 from bench.config.names import BASELINE
 from bench.reporting.records import StrategyRecord
-from bench.reporting.stats import (DEFAULT_LEVEL, UNSTABLE_MINMAX_RATIO, UNSTABLE_STD_RATIO, Summary, ratio_of_medians,
-                                  stability)
+from bench.reporting.stats import (DEFAULT_LEVEL, UNSTABLE_MINMAX_RATIO, UNSTABLE_STD_RATIO, PointSamples, Summary,
+                                  ratio_of_points, stability)
 
-Samples = Mapping[tuple[str, int], np.ndarray]  # timed requests in ms, per (strategy, prompt length)
+Samples = Mapping[tuple[str, int], PointSamples]  # timed requests in ms and their rounds, per (strategy, length)
 RULES = (f"std >= {UNSTABLE_STD_RATIO:.0%} of the mean, or min/max >= {UNSTABLE_MINMAX_RATIO:.0%} away from it")
 FASTER, NO_DIFFERENCE, BASELINE_FASTEST = "faster", "no significant difference", "baseline fastest"
 NO_BASELINE = "no baseline samples"
@@ -91,7 +91,7 @@ def mismatched(r) -> bool:
 
 def speedup(samples: Samples, strategy: str, n: int, level: float) -> Speedup:
     """The strategy's speed-up over the baseline at length n, with its interval."""
-    est = ratio_of_medians(samples[(strategy, n)], samples[(BASELINE, n)], level=level)
+    est = ratio_of_points(samples[(strategy, n)], samples[(BASELINE, n)], level)
     return Speedup(est.ratio, est.low, est.high)
 
 
@@ -103,7 +103,7 @@ def leader_at(df: pd.DataFrame, samples: Samples, n: int, level: float):
         return None
     best = min(rows, key=lambda r: r.ttft_p50_ms)
     ties = [r.strategy for r in rows if r.strategy not in (best.strategy, BASELINE)
-            and ratio_of_medians(samples[(best.strategy, n)], samples[(r.strategy, n)], level=level).low <= 1]
+            and ratio_of_points(samples[(best.strategy, n)], samples[(r.strategy, n)], level).low <= 1]
     if best.strategy == BASELINE:
         return best.strategy, BASELINE_FASTEST, None, ties
     if (BASELINE, n) not in samples:  # its reference was written, then its timing failed

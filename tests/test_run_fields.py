@@ -134,6 +134,10 @@ CASES = {  # issue 23's cases: the change, then the field the one-line error nam
     "two points of one length": (lambda d: d["points"].append(dict(d["points"][0])),
                                  "points[4]: a second point for baseline @ 8"),
     "an ok point of no samples": (lambda d: d["points"][0].update(samples=0), "points[0].samples: 0 for a point"),
+    "a load average as text": (lambda d: d["environment"].update(load_end="high"),
+                               "environment.load_end: expected a list or null, got 'high'"),
+    "torch's threads as text": (lambda d: d["environment"]["device"].update(torch_threads="2"),
+                                "environment.device.torch_threads: expected an integer or null"),
 }
 
 

@@ -10,6 +10,7 @@ import dataclasses
 from dataclasses import dataclass, field
 
 NEAR_TIE_MARK = "near-tie"  # how the correctness check names a near tie in its notes (format 1 and 2)
+SAMPLE_FIELDS = ("samples_ns", "sample_rounds", "server_samples_ns")  # a point's fields kept in samples.csv
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ class PointRecord:
     timed_checked: int | None = None  # timed requests whose token was compared with the baseline's (format 4 on)
     timed_mismatches: int | None = None  # of those, tokens other than the baseline's and no near tie
     samples_ns: tuple[int, ...] = field(default=(), repr=False)
-    sample_rounds: tuple[int, ...] = field(default=(), repr=False)  # the round of each sample (format 5 on)
+    sample_rounds: tuple[int, ...] = field(default=(), repr=False)  # the round of each sample (format 6 on)
     server_samples_ns: tuple[int, ...] = field(default=(), repr=False)  # transport: ipc only
 
     def to_dict(self) -> dict:
@@ -43,9 +44,7 @@ class PointRecord:
 
     def stored(self) -> dict:
         """The run.json record: everything but the samples."""
-        data = dataclasses.asdict(self)
-        del data["samples_ns"], data["sample_rounds"], data["server_samples_ns"]
-        return data
+        return {k: v for k, v in dataclasses.asdict(self).items() if k not in SAMPLE_FIELDS}
 
     @classmethod
     def from_dict(cls, data: dict) -> "PointRecord":

@@ -13,7 +13,8 @@ import re
 from typing import Any, Iterator, get_args, get_type_hints
 
 from bench.config.errors import shown
-from bench.reporting.records import PointRecord, StrategyRecord
+from bench.reporting.environment_keys import ENVIRONMENT_KEYS, lookup
+from bench.reporting.records import SAMPLE_FIELDS, PointRecord, StrategyRecord
 
 # every count, length, time and size here is far below it; above it a float64 no longer holds each
 # integer, and pandas' int64 columns overflow a little later (a 30-digit count was an OverflowError)
@@ -29,7 +30,8 @@ KIND_NAMES = {str: "text", int: "an integer", float: "a number", bool: "true or 
 REQUIRED = {"name": (str,), "status": (str,), "started": (str,), "config": (dict,), "environment": (dict,),
             "strategies": (dict,), "points": (list,)}
 OPTIONAL = {"finished": (str, NONE), "failure": (str,), "resumed": (list,), "roofline": (dict,)}
-ENVIRONMENT_TEXT = ("python", "torch", "transformers", "cpu", "gpu", "driver", "cuda", "git_commit")
+# environment_keys' JSON type names as the types fits() checks
+ENVIRONMENT_KINDS = {"str": str, "int": int, "float": float, "bool": bool, "list": list, "object": dict}
 # what the floor (bench.measuring.floor) reads of the model's shape and of the measured ceilings
 SHAPE_FIELDS = {"params": (int,), "embedding_params": (int,), "hidden_size": (int,), "layers": (int,),
                 "bytes_per_param": (float,)}
@@ -42,7 +44,7 @@ def record_kinds(cls: type) -> dict[str, tuple]:
     """Each stored field of a record dataclass and the types it may hold (`float | None` -> (float, None))."""
     hints = get_type_hints(cls)
     return {f.name: get_args(hints[f.name]) or (hints[f.name],) for f in dataclasses.fields(cls)
-            if not f.name.endswith("samples_ns")}  # the samples live in samples.csv
+            if f.name not in SAMPLE_FIELDS}  # the samples live in samples.csv
 
 
 POINT_KINDS = record_kinds(PointRecord)
@@ -114,10 +116,10 @@ def config_problems(config: dict) -> Iterator[str | None]:
 
 
 def environment_problems(env: dict) -> Iterator[str | None]:
-    yield from fields_problems("environment.", env, {}, {**{k: (str, NONE) for k in ENVIRONMENT_TEXT},
-                                                         "git_dirty": (bool, NONE), "device": (dict,)})
-    if isinstance(env.get("device"), dict):
-        yield from fields_problems("environment.device.", env["device"], {}, {"device_name": (str, NONE)})
+    """Every key of the environment table (environment_keys.py) of its type or null; device an object."""
+    yield from fields_problems("environment.", env, {}, {"device": (dict,)})
+    for key in ENVIRONMENT_KEYS:
+        yield kind_problem(f"environment.{key.name}", lookup(env, key.name), (ENVIRONMENT_KINDS[key.kind], NONE))
 
 
 def point_problem(where: str, point: Any, counted: bool) -> str | None:

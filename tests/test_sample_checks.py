@@ -3,6 +3,7 @@ duplicated over another, relabelled, given a bogus index or an edited time is na
 (issue 23 rows 8, 10, 16), also in a format-4 folder and a run whose config never set measure.repeats."""
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -90,6 +91,12 @@ EDITS = {
                            "line 2: 'base\\x00line' has no point at length 8 in run.json"),
     "a 5,000-digit time": (lambda rows: [rows[0].replace(",1000,", "," + "9" * 5000 + ",")] + rows[1:],
                            "has more than 18 digits"),
+    "a round past measure.rounds": (lambda rows: [rows[0].replace(",,0", ",,10")] + rows[1:],
+                                    "line 2: baseline @ 8: round 10 is outside [0, 10) (measure.rounds)"),
+    "a round edited within range": (lambda rows: [rows[0].replace(",,0", ",,3")] + rows[1:],
+                                    "baseline @ 8: the rows are not the ones measured"),
+    "a round that is not an integer": (lambda rows: [rows[0].replace(",,0", ",,1.5")] + rows[1:],
+                                       "line 2: round '1.5' is not a non-negative integer"),
 }
 
 
@@ -132,3 +139,17 @@ def test_compare_refuses_what_report_refuses(tmp_path, case, capsys):
     assert main(["compare", str(tmp_path / "a"), str(tmp_path / "b")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err, err
+
+
+def test_a_round_is_checked_against_the_rounds_the_config_set(tmp_path):
+    make_run(tmp_path, config={"measure": {"repeats": 5, "rounds": 2}})
+    edit_rows(tmp_path, lambda rows: [rows[0].replace(",,0", ",,2")] + rows[1:])
+    assert problem(tmp_path).endswith("line 2: baseline @ 8: round 2 is outside [0, 2) (measure.rounds)")
+
+
+def test_the_digest_covers_each_row_s_round_and_reads_round_0_as_no_round():
+    rows = [["baseline", 8, i, 1000 + i, "", i // 2] for i in range(5)]
+    assert samples_digest(rows) != samples_digest([row[:5] for row in rows])
+    # format 5's digest (request, ttft_ns, server_ttft_ns per line) holds for its rows written again with round 0
+    format_5 = hashlib.sha256("".join(f"{i},{1000 + i},\n" for i in range(5)).encode()).hexdigest()
+    assert samples_digest([row[:5] + [0] for row in rows]) == samples_digest([row[:5] for row in rows]) == format_5

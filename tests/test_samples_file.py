@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.config.errors import ConfigError
 from bench.reporting.report import load_checked
 from bench.reporting.results_io import RunRecord, read_run
 from bench.reporting.samples_file import scan_samples
@@ -115,16 +116,31 @@ def test_resume_trusts_nothing_in_a_file_without_its_header(tmp_path):
     assert kept == set() and set(rejected) == {"baseline", "jit-only"}
 
 
-def test_a_format_4_file_reads_as_one_round_and_a_resume_writes_it_with_round_zero(tmp_path):
+def without_rounds(folder: Path, version: int) -> None:
+    """The folder as format `version` (2-5) wrote it: no round column; run.json's points keep their digests."""
+    edit_samples(folder, lambda b: b.replace(b",round\r\n", b"\r\n").replace(b",,0\r\n", b",\r\n"))
+    data = json.loads((folder / "run.json").read_text())
+    (folder / "run.json").write_text(json.dumps({**data, "format_version": version}))
+
+
+def test_a_format_5_file_reads_as_one_round_and_a_resume_writes_it_with_round_zero(tmp_path):
     make_run(tmp_path)
-    edit_samples(tmp_path, lambda b: b.replace(b",round\r\n", b"\r\n").replace(b",,0\r\n", b",\r\n"))  # format 4
+    without_rounds(tmp_path, 5)
     assert not scan_samples(tmp_path / "samples.csv").problems
     assert set(load_checked(tmp_path)[1]["round"]) == {0}
     _, kept, _ = RunRecord.reopen(tmp_path, CONFIG, ENVIRONMENT, LENGTHS)
-    assert kept == {"baseline", "jit-only"}
+    assert kept == {"baseline", "jit-only"}  # their digests hold: round 0 digests as no round
     rows = (tmp_path / "samples.csv").read_text().splitlines()
     assert rows[0].endswith(",server_ttft_ns,round") and "baseline,8,0,1000,,0" in rows
     assert all(row.endswith(",,0") for row in rows[1:])
+    assert set(load_checked(tmp_path)[1]["round"]) == {0}
+
+
+def test_a_format_6_file_without_the_round_column_is_refused(tmp_path):
+    make_run(tmp_path)
+    without_rounds(tmp_path, 6)
+    with pytest.raises(ConfigError, match="line 2: baseline @ 8: no round"):
+        load_checked(tmp_path)
 
 
 def test_a_bad_round_is_named(tmp_path):

@@ -107,12 +107,14 @@ def run_problems(data: dict) -> Iterator[str | None]:
 
 
 def config_problems(config: dict) -> Iterator[str | None]:
-    """The parts of the stored config the tools read: the model's names, the tags, measure.repeats."""
+    """The parts of the stored config the tools read: the model's names, the tags, measure.repeats and
+    measure.rounds."""
     yield from fields_problems("config.", config, {}, {"model": (dict,), "tags": (dict,), "measure": (dict, NONE)})
     measure = config.get("measure")
-    if isinstance(measure, dict) and "repeats" in measure:
-        yield kind_problem("config.measure.repeats", measure["repeats"], (int,)) or (
-            "config.measure.repeats: expected a positive integer, got 0" if measure["repeats"] == 0 else None)
+    for key in ("repeats", "rounds"):
+        if isinstance(measure, dict) and key in measure:
+            yield kind_problem(f"config.measure.{key}", measure[key], (int,)) or (
+                f"config.measure.{key}: expected a positive integer, got 0" if measure[key] == 0 else None)
 
 
 def environment_problems(env: dict) -> Iterator[str | None]:

@@ -199,6 +199,7 @@ def test_report_all_goes_on_past_a_failure_no_check_foresaw(tmp_path, monkeypatc
         return real(df, run, out)
 
     monkeypatch.setattr(report_module, "write_plots", fails_once)
-    failures = report_module.write_reports([tmp_path / "a", tmp_path / "b"])
+    summaries, failures = report_module.write_reports([tmp_path / "a", tmp_path / "b"])
     assert failures == [f"{tmp_path / 'a'}: cannot write its report (TypeError: a bug in a plot)"]
+    assert list(summaries) == [tmp_path / "b"]
     assert (tmp_path / "b" / "table.md").exists() and "rebuilt" in capsys.readouterr().out

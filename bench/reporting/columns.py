@@ -32,7 +32,7 @@ COLUMNS = (
     Column("note", DERIVED, "the point's notes, then stability warnings"),
     Column("unstable", DERIVED, "a stability rule fired (std or min/max far from the mean)"),
     Column("n", SAMPLES, "timed requests"),
-    Column("rounds", SAMPLES, "rounds the timed requests were spread over (measure.rounds; 1 before format 5)"),
+    Column("rounds", SAMPLES, "rounds the timed requests were spread over (measure.rounds; 1 before format 6)"),
     Column("ttft_mean_ms", SAMPLES, "mean TTFT"),
     Column("ttft_p50_ms", SAMPLES, "median TTFT", "TTFT (ms)"),
     Column("ttft_p50_ci_low_ms", SAMPLES, "median TTFT: low end of its 95% bootstrap interval", "p50 95% CI (ms)"),

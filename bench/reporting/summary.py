@@ -56,7 +56,7 @@ def build_summary(run: dict, samples: pd.DataFrame) -> pd.DataFrame:
     if "server_ttft_ns" not in samples:
         samples = samples.assign(server_ttft_ns=float("nan"))  # format v1
     if "round" not in samples:
-        samples = samples.assign(round=0)  # formats 1-4: one round
+        samples = samples.assign(round=0)  # formats 1-5: one round
     groups = {key: g for key, g in samples.groupby(["strategy", "prompt_len"])}
     infos = {name: StrategyRecord.from_dict(s) for name, s in run["strategies"].items()}
     rows = []

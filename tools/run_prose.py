@@ -19,13 +19,21 @@ def correct(df: pd.DataFrame, strategy: str) -> bool:
     return len(rows) > 0 and bool((rows.status == "ok").all() and (rows.matches_baseline == True).all())  # noqa: E712
 
 
+def peer_lead(head: pd.Series, peer_p50: pd.Series) -> tuple[pd.Series, str]:
+    """The peer's median over the strategy's at the lengths both measured, and which lengths those are
+    ("" where all of the strategy's; a run that ended early may lack the peer's longest)."""
+    both = head.index.intersection(peer_p50.index)
+    where = "" if len(both) == len(head) else f" at the {len(both)} lengths both measured ({both.min()}-{both.max()})"
+    return peer_p50[both] / head[both], where
+
+
 def headline(run: dict, df: pd.DataFrame, strategy: str, peer: str) -> str:
     """A few lines for the front page: the machine and model, the strategy's median range, its lead over the
     peer and its distance from the floor, and whether every strategy agreed with the baseline."""
     head, peer_p50 = p50(df, strategy), p50(df, peer)
     env, model = run["environment"], run["config"]["model"]
-    lead = (f", x{ranged(peer_p50[head.index] / head)} ahead of `{peer}`" if set(head.index) <= set(peer_p50.index)
-            else "")
+    lead, where = peer_lead(head, peer_p50)
+    lead = f", x{ranged(lead)} ahead of `{peer}`{where}" if len(lead) else ""
     return (f"On one {env['gpu']} ({run['started'][:10]}), {model.get('preset') or 'the model'} shape in "
             f"{model.get('dtype')}, batch 1: `{strategy}` answers in {ranged(head, 2, ' ms')} (median) over "
             f"{len(head)} prompt lengths ({head.index.min()}-{head.index.max()} tokens){lead}, "
@@ -38,8 +46,9 @@ def claims(df: pd.DataFrame, strategy: str, peer: str, graph_strategies: list[st
     floor = floors(df)[head.index]
     graphs = df[df.strategy.isin(graph_strategies) & (df.status == "ok")]
     tail = graphs.ttft_p99_ms / graphs.ttft_p50_ms - 1
-    lead = (f"leads `{peer}` by x{ranged(peer_p50[head.index] / head)} at the {len(head)} lengths and " if
-            set(head.index) <= set(peer_p50.index) else f"was measured without `{peer}` in this run; it ")
+    lead, where = peer_lead(head, peer_p50)
+    lead = (f"leads `{peer}` by x{ranged(lead)}{where or f' at the {len(head)} lengths'} and " if len(lead)
+            else f"was measured without `{peer}` in this run; it ")
     return (f"`{strategy}` {lead}"
             f"sits {ranged(head / floor)}x above the floor. The baseline's median ranges over "
             f"{ranged(base, 1, ' ms')} across lengths; the graph strategies' p99 lies "
@@ -89,11 +98,10 @@ def targets(run: dict, df: pd.DataFrame, strategy: str, peer: str, goal: dict) -
     text += (f"; an unseen length within {goal['unseen_ms']:.0f} ms: "
              f"{met(s['unseen_ttft_ms'], goal['unseen_ms'], 'ms')}"
              f"; median within {goal['floor_ratio']}x the floor: {within} of {len(head)} lengths")
-    peer_p50 = p50(df, peer)
-    if set(head.index) <= set(peer_p50.index):
-        lead = peer_p50[head.index] / head
+    lead, where = peer_lead(head, p50(df, peer))
+    if len(lead):
         text += (f"; at least x{goal['peer_lead']} ahead of `{peer}` at every length: "
-                 f"{'met' if lead.min() >= goal['peer_lead'] else 'missed'} (x{ranged(lead)})")
+                 f"{'met' if lead.min() >= goal['peer_lead'] else 'missed'} (x{ranged(lead)}{where})")
     if not correct(df, strategy):
         text += f"; none of these counts: `{strategy}` fails the correctness check at some length"
     return text + "."

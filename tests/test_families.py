@@ -12,7 +12,7 @@ from bench.config.options import build_options
 from bench.config.presets import TINY_FAMILIES
 from bench.config.schema import ModelConfig
 from bench.judging.correctness import compare
-from bench.measuring.logits import last_logits
+from bench.targets.inprocess import timed_answer
 from bench.models.build import build_model, hf_config
 from bench.models.prompts import make_prompts, pad_token_id
 from strategies.base import StrategyContext
@@ -81,8 +81,9 @@ def strategy_matches_baseline(preset: str, name: str, options: dict) -> list[str
         for n in LENGTHS:
             strategy.compile_for(n)
             ids = prompts[n]
-            verdict = compare(last_logits(strategy, ids), strategy.first_token(ids).token, last_logits(base, ids),
-                              base.first_token(ids).token, torch.float32, layers=1)  # tiny: the unscaled limit
+            answer, expected = timed_answer(strategy, ids), timed_answer(base, ids)  # token and logits of one call
+            verdict = compare(answer.logits, answer.token, expected.logits, expected.token, torch.float32,
+                              layers=1)  # tiny: the unscaled limit
             assert verdict.matches, f"{preset} {name} @ {n}: {verdict.note}"
         strategy.close()
     return strategy.notes

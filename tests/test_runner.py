@@ -69,7 +69,7 @@ def test_graph_strategy_is_a_skipped_row_with_the_reason_on_cpu(run_dir):
 
 def test_run_json_carries_the_environment(run_dir):
     run = json.loads((run_dir / "run.json").read_text())
-    assert run["format_version"] == 4 and run["status"] == "complete" and run["finished"]
+    assert run["format_version"] == 5 and run["status"] == "complete" and run["finished"]
     env = run["environment"]
     for key in ("python", "torch", "transformers", "cpu", "gpu", "driver", "git_commit", "git_dirty", "device"):
         assert key in env

@@ -25,8 +25,13 @@ from bench.reporting.samples_file import SAMPLE_COLUMNS, SamplesScan, append_row
 # 4: every warm-up and timed request asks a prompt of its own, and each timed token is checked
 #    against the baseline's for the same request: points gain timed_checked and timed_mismatches,
 #    and near_ties counts timed requests too. Version 3 left both new fields unset (None).
-FORMAT_VERSION = 4
-READABLE_VERSIONS = (1, 2, 3, 4)  # a v1 folder simply has no server column
+# 5: what is judged is what was timed: max_abs_logit_diff and the prompts' verdicts come from the logits of
+#    the timed call itself (no second, untimed call), a greedy token must be the argmax of them, and a timed
+#    request's near tie is decided on the baseline's values (its stored top logits), not the strategy's;
+#    points gain near_ties_limit (the near ties an honest strategy shows at most; more fail the point).
+#    Version 4 left it unset (None): its near ties were not bounded.
+FORMAT_VERSION = 5
+READABLE_VERSIONS = (1, 2, 3, 4, 5)  # a v1 folder simply has no server column
 RUN_FILE = "run.json"
 SAMPLES_FILE = "samples.csv"
 

@@ -11,7 +11,7 @@ from bench.judging.rule import JudgingRule
 from bench.judging.timed_check import NAMED, TimedCheck, TimedJudge
 from bench.judging.verdicts import PromptVerdict, tally
 from bench.targets.base import Timed
-from tests.test_token_rule import two_tops
+from tests.conftest import two_tops
 
 FIRST = 2  # the warm-up requests before the first timed one
 GREEDY, SAMPLED = JudgingRule(torch.float16, 1, False, 0), JudgingRule(torch.float16, 1, True, 0)

@@ -8,17 +8,10 @@ from bench.judging.references import References
 from bench.judging.rule import JudgingRule
 from bench.judging.token_rule import judge_answer, judge_token
 from bench.judging.top_answer import top_answer
+from tests.conftest import two_tops
 
 GREEDY, SAMPLED = JudgingRule(torch.float16, 1, False, 0), JudgingRule(torch.float16, 1, True, 0)
 TOL = 32 * 2 ** -10 * 5.25  # float16's tolerance for a top logit of 5.25: 0.164
-
-
-def two_tops(first: int, second: int, gap: float) -> torch.Tensor:
-    """[50] logits: two best, `gap` apart, over a falling floor (0 at id 0 to -0.98 at id 49: the last ids
-    lie beyond the baseline's 32 best)."""
-    logits = -torch.arange(50.0) / 50
-    logits[first], logits[second] = 5.25, 5.25 - gap
-    return logits
 
 
 def refs_with(tmp_path, *baseline_logits) -> References:

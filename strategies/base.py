@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import torch
 
 from strategies.options import NoOptions
-from strategies.token_ops import sample_next_token
+from strategies.token_ops import pad_batch, sample_next_token, sample_rows
 
 REGISTRY: dict[str, type["Strategy"]] = {}
 
@@ -34,6 +34,13 @@ class FirstToken:
     (not a second forward), so what is judged is what was timed."""
     token: int  # a host int: reading it waited for the device
     logits: torch.Tensor  # [V] on the device, no copy made; a graph's static buffer: read it before the next call
+
+
+def right_padded(batch: list[list[int]], pad_token_id: int, pad=pad_batch) -> tuple[torch.Tensor, torch.Tensor]:
+    """The prompts right-padded to the longest, ids [B, S] on the host, and each one's last real position [B].
+    pad: pad_batch, or a scripted version of it."""
+    rows = [torch.tensor(ids, dtype=torch.long) for ids in batch]
+    return pad(rows, max(map(len, batch)), pad_token_id), torch.tensor([len(ids) - 1 for ids in batch])
 
 
 @dataclass(frozen=True)
@@ -104,6 +111,27 @@ class Strategy(abc.ABC):
         the logits this call sampled it from."""
         logits = self.logits(input_ids)
         return FirstToken(int(self.sample(logits).item()), logits.reshape(-1, logits.shape[-1])[-1])
+
+    def sample_rows(self, logits: torch.Tensor) -> torch.Tensor:
+        """Pick each row's next token from logits [B, V]; [B] on the device. Eager, as configured."""
+        return sample_rows(logits, self.ctx.temperature, self.ctx.sampling_mode == "temperature")
+
+    def first_tokens(self, batch: list[list[int]]) -> list[FirstToken]:
+        """Each prompt's first token, with the logits ([V] on the device) its own row of this call computed.
+        This default answers the prompts one by one; every answer's logits but the last are copied on the
+        device, since a strategy may overwrite its output buffer at its next call (a graph, cudagraph trees)."""
+        answers = []
+        for row, input_ids in enumerate(batch):
+            answer = self.first_token(input_ids)
+            last = row == len(batch) - 1
+            answers.append(answer if last else FirstToken(answer.token, answer.logits.clone()))
+        return answers
+
+    def answers_of_rows(self, logits: torch.Tensor) -> list[FirstToken]:
+        """One answer per row of logits [B, V] computed by one forward: the tokens sampled from them, read
+        to the host in one wait, each with its row's logits (a view, no copy)."""
+        tokens = self.sample_rows(logits).tolist()
+        return [FirstToken(token, logits[row]) for row, token in enumerate(tokens)]
 
     def stats(self) -> dict[str, Any]:
         """Counters worth keeping in run.json (graphs captured, evicted, memory held...)."""

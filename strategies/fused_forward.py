@@ -20,7 +20,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from strategies.fused_support import unfusable_reason
+from strategies.fused_support import layer_windows, unfusable_reason
 
 
 def is_split(tensor: torch.Tensor | None) -> bool:
@@ -128,7 +128,7 @@ class FusedLayer(torch.nn.Module):
         self.o_proj, self.down_proj = RowSplitLinear(attn.o_proj), RowSplitLinear(mlp.down_proj)
 
     def forward(self, hidden: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
-        # hidden: [1, S, H]; cos, sin: [1, 1, S, head_dim]
+        # hidden: [B, S, H]; cos, sin: [1, 1, S, head_dim], the same positions for every row
         batch, seq, _ = hidden.shape
         q, k, v = F.linear(self.input_norm(hidden), self.qkv_weight, self.qkv_bias).split(self.split, dim=-1)
         q, k, v = (x.view(batch, seq, -1, self.head_dim) for x in (q, k, v))
@@ -148,15 +148,9 @@ class FusedLayer(torch.nn.Module):
         return x if self.residual_multiplier == 1.0 else x * self.residual_multiplier
 
 
-def layer_window(model: torch.nn.Module, attn: torch.nn.Module) -> int | None:
-    """The layer's sliding window: Qwen2/Qwen3 set it per layer, Mistral for every layer."""
-    if hasattr(attn, "sliding_window"):
-        return attn.sliding_window
-    return getattr(model.config, "sliding_window", None)
-
-
 class FusedForward(torch.nn.Module):
-    """forward(input_ids [1, S], last_index [1]) -> logits [1, 1, V] of position last_index."""
+    """forward(input_ids [B, S], last_index [B]) -> logits [B, 1, V], row b's at position last_index[b]
+    (B > 1: right-padded prompts of one batch)."""
 
     def __init__(self, model: torch.nn.Module):
         super().__init__()
@@ -165,8 +159,9 @@ class FusedForward(torch.nn.Module):
             raise ValueError(reason)
         body = model.model
         self.embed, self.norm, self.rotary = body.embed_tokens, body.norm, body.rotary_emb
-        self.layers = torch.nn.ModuleList(FusedLayer(layer, layer_window(model, layer.self_attn))
-                                          for layer in body.layers)
+        layers = body.layers[: model.config.num_hidden_layers]  # the layers the HF forward runs
+        self.layers = torch.nn.ModuleList(FusedLayer(layer, window)
+                                          for layer, window in zip(layers, layer_windows(model.config)))
         self.lm_head = model.lm_head
         self.embedding_multiplier = getattr(body, "embedding_multiplier", 1.0)  # Granite; 1 elsewhere
         self.logits_scaling = getattr(model.config, "logits_scaling", 1.0) if model.config.model_type == "granite" else 1.0
@@ -179,5 +174,9 @@ class FusedForward(torch.nn.Module):
         cos, sin = (x.unsqueeze(1) for x in self.rotary(hidden, positions))
         for layer in self.layers:
             hidden = layer(hidden, cos, sin)
-        logits = self.lm_head(self.norm(hidden.index_select(1, last_index)))
+        if input_ids.shape[0] == 1:  # the single-request path, as it always ran
+            last = hidden.index_select(1, last_index)  # [1, 1, H]
+        else:  # each row at its own last real position: [B, 1, H]
+            last = hidden.gather(1, last_index.view(-1, 1, 1).expand(-1, 1, hidden.shape[-1]))
+        logits = self.lm_head(self.norm(last))
         return logits if self.logits_scaling == 1.0 else logits / self.logits_scaling

@@ -1,6 +1,8 @@
 """Which models the fused forward (fused_forward.py) takes: an allow-list of model types whose
 fused forward is proven equal to the HF forward on perturbed random weights
-(tests/test_families.py), each checked for the config features the fused forward handles.
+(tests/test_families.py), and per family every config key its HF modeling code reads, each either
+honoured exactly as that code does, refused when set, or irrelevant to a first token
+(tests/test_fused_support.py walks the installed HF code and fails on a key in none of the tables).
 Every other model gets the HF forward and the reason, which the strategy puts in its notes."""
 from __future__ import annotations
 
@@ -28,6 +30,54 @@ REFUSED = {
     "qwen3_moe": "a mixture-of-experts MLP",
 }
 
+# The config keys a proven family's HF code reads that the fused forward computes exactly as that code does, with how.
+MODULES = "sizes the model's own modules, whose weights the fused forward uses"
+HEADS = "q/k/v split by the HF attention module's head_dim and num_key_value_groups"
+ROTARY = ("the model's own rotary_emb computes cos and sin (every rope type's init, dynamic update and attention "
+          "scaling); the fused forward applies them as the family's apply_rotary_pos_emb does")
+ROPE_KEYS = ("max_position_embeddings", "rope_parameters", *(f"rope_parameters.{key}" for key in (
+    "rope_type", "rope_theta", "partial_rotary_factor", "factor", "original_max_position_embeddings",
+    "attention_factor", "beta_fast", "beta_slow", "mscale", "mscale_all_dim", "truncate", "short_factor",
+    "long_factor", "low_freq_factor", "high_freq_factor")))
+EVERY_FAMILY = {
+    "hidden_size": MODULES, "intermediate_size": MODULES, "vocab_size": MODULES,
+    "num_attention_heads": HEADS, "num_key_value_heads": HEADS, "head_dim": HEADS,
+    "num_hidden_layers": "the fused forward runs layers[:num_hidden_layers], as the HF forward does",
+    "rms_norm_eps": "the model's own RMSNorm modules are called",
+    **{key: ROTARY for key in ROPE_KEYS},
+}
+ATTENTION_BIAS = {"attention_bias": "q/k/v biases fused with their weights, o_proj's added after its matmul"}
+MLP_BIAS = {"mlp_bias": "gate/up biases fused with their weights, down_proj's added after its matmul"}
+PER_LAYER_WINDOW = {
+    "layer_types": "layer_windows: the layers it marks sliding_attention; kinds other than full or sliding: refused",
+    "sliding_window": "layer_windows: the window of the layers layer_types marks sliding_attention",
+}
+HONOURED: dict[str, dict[str, str]] = {
+    "llama": {**EVERY_FAMILY, **ATTENTION_BIAS, **MLP_BIAS},
+    "mistral": {**EVERY_FAMILY, "sliding_window": "layer_windows: every layer's window, as MistralModel masks"},
+    "qwen2": {**EVERY_FAMILY, **PER_LAYER_WINDOW},  # its q/k/v biases are always there: no key
+    "qwen3": {**EVERY_FAMILY, **ATTENTION_BIAS, **PER_LAYER_WINDOW},
+    "granite": {**EVERY_FAMILY, **ATTENTION_BIAS, **MLP_BIAS,
+                "attention_multiplier": "the HF attention module's scaling, passed to SDPA",
+                "embedding_multiplier": "the HF body's embedding_multiplier, applied to the embeddings",
+                "residual_multiplier": "each HF layer's residual_multiplier, applied to both residual branches",
+                "logits_scaling": "divides the logits, as GraniteForCausalLM does"},
+}
+
+# Keys HF's code reads that the fused forward does not implement: key -> (the value it implements, why refused)
+REFUSED_IF_SET = {
+    "hidden_act": ("silu", "the fused MLP is SiLU only"),
+    "is_causal": (True, "false makes HF's masks bidirectional; the fused forward is causal"),
+}
+
+# Keys HF's code reads that cannot change a first token's logits, with why
+IRRELEVANT = {
+    "_attn_implementation": "which kernel computes softmax(q k^T * scaling + mask) v; each computes that one function",
+    "attention_dropout": "applied only in training; the benchmarked model is in eval mode",
+    "pad_token_id": "the embedding's padding_idx only keeps that row's gradient at zero; lookups are unchanged",
+    "per_layer_config": "read by rope init only for a per-layer rope, which these families' rotary_emb never asks",
+}
+
 LAYER_PARTS = ("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
                "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj", "input_layernorm", "post_attention_layernorm")
 BODY_PARTS = ("embed_tokens", "layers", "norm", "rotary_emb")
@@ -39,6 +89,17 @@ def has_submodule(module, path: str) -> bool:
         return True
     except AttributeError:
         return False
+
+
+def layer_windows(config) -> list[int | None]:
+    """Each layer's sliding window (None: causal over the whole prompt), read only where the family's HF code
+    reads one: Llama and Granite never do, though transformers keeps a sliding_window a config.json sets."""
+    layers = config.num_hidden_layers
+    if config.model_type == "mistral":  # MistralModel masks every layer with it when it is set
+        return [config.sliding_window] * layers
+    if "layer_types" in HONOURED[config.model_type]:  # Qwen2, Qwen3: the layers layer_types marks sliding
+        return [config.sliding_window if kind == "sliding_attention" else None for kind in config.layer_types[:layers]]
+    return [None] * layers
 
 
 def unfusable_reason(model) -> str | None:
@@ -58,9 +119,12 @@ def unfusable_reason(model) -> str | None:
     missing = [part for part in LAYER_PARTS if not has_submodule(body.layers[0], part)]
     if missing:
         return f"{prefix}: its layers have no {', '.join(missing)}; HF forward"
-    if getattr(config, "hidden_act", None) != "silu":
-        return f"{prefix}: activation {getattr(config, 'hidden_act', None)!r} (silu only); HF forward"
-    kinds = set(getattr(config, "layer_types", None) or ()) - {"full_attention", "sliding_attention"}
-    if kinds:
-        return f"{prefix}: layer types {sorted(kinds)} (full and sliding attention only); HF forward"
+    for key, (implemented, why) in REFUSED_IF_SET.items():
+        value = getattr(config, key, implemented)  # HF reads each with this default where the config lacks it
+        if value != implemented:
+            return f"{prefix}: {key} {value!r} ({why}); HF forward"
+    if "layer_types" in HONOURED[model_type]:
+        kinds = set(config.layer_types) - {"full_attention", "sliding_attention"}
+        if kinds:
+            return f"{prefix}: layer types {sorted(kinds)} (full and sliding attention only); HF forward"
     return None

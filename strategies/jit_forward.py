@@ -5,7 +5,7 @@ import torch
 
 from strategies.last_logits import LastLogits, last_logits_forward
 from strategies.option_types import JitOptions
-from strategies.token_ops import sample_next_token, script_or_eager
+from strategies.token_ops import sample_next_token, sample_rows, script_or_eager
 
 # why an HF forward is compiled whole under compile_scope: layer
 LAYER_SCOPE_FALLBACK = ("compile_scope: layer needs the fused forward (the HF forward builds an explicit attention "
@@ -37,6 +37,17 @@ class CompilesUnlessEager:
         return options.forward_jit != "none"
 
 
+class JitSampling:
+    """The JIT strategies' sampling: TorchScript's (self.jit, a JitPieces set in setup), of one prompt or of a batch's rows."""
+    jit: "JitPieces"
+
+    def sample(self, logits: torch.Tensor) -> torch.Tensor:
+        return self.jit.sample(logits)
+
+    def sample_rows(self, logits: torch.Tensor) -> torch.Tensor:
+        return self.jit.sample_rows(logits)
+
+
 class JitPieces:
     """What both JIT strategies share: the JIT forward and TorchScript sampling."""
 
@@ -45,6 +56,7 @@ class JitPieces:
         self.ctx = ctx
         self.forward = jit_forward(model, options, notes)
         self.sampler = script_or_eager(sample_next_token, notes) if options.torchscript else sample_next_token
+        self.row_sampler = script_or_eager(sample_rows, notes) if options.torchscript else sample_rows
         self.do_sample = ctx.sampling_mode == "temperature"
 
     def compile_at(self, prompt_len: int) -> bool:
@@ -58,6 +70,10 @@ class JitPieces:
 
     def sample(self, logits: torch.Tensor) -> torch.Tensor:
         return self.sampler(logits, self.ctx.temperature, self.do_sample)
+
+    def sample_rows(self, logits: torch.Tensor) -> torch.Tensor:
+        """Each row's token from logits [B, V]: [B]."""
+        return self.row_sampler(logits, self.ctx.temperature, self.do_sample)
 
     def close(self) -> None:
         self.forward = None

@@ -1,5 +1,6 @@
-"""The forward every graph and JIT strategy runs: (input_ids [1, S], last_index [1]) -> logits
-[1, 1, V] of the last real position, from the HF forward or the fused forward."""
+"""The forward every graph and JIT strategy runs: (input_ids [B, S], last_index [B]) -> logits
+[B, 1, V], each row's at its own last real position, from the HF forward or the fused forward.
+B is 1 on the single-request path; more rows are right-padded prompts of one batch."""
 from __future__ import annotations
 
 from typing import Callable
@@ -14,9 +15,14 @@ LastLogits = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 def hf_last_logits(model: torch.nn.Module) -> LastLogits:
     """The HF forward reduced to what a first token needs. `use_cache=False`: no DynamicCache
     is built (inside a graph it would be captured too); `logits_to_keep` as a device tensor,
-    so a graph reads the index written before each replay instead of a frozen Python int."""
+    so a graph reads the index written before each replay instead of a frozen Python int.
+    HF applies the index tensor to every row: [B] indices give [B, B, V], whose diagonal holds each
+    row's logits at its own index (every family's final norm, soft-capping and scaling applied)."""
     def forward(input_ids: torch.Tensor, last_index: torch.Tensor) -> torch.Tensor:
-        return model(input_ids=input_ids, use_cache=False, logits_to_keep=last_index).logits
+        logits = model(input_ids=input_ids, use_cache=False, logits_to_keep=last_index).logits
+        if input_ids.shape[0] == 1:  # the single-request path, as it always ran
+            return logits
+        return logits.diagonal(dim1=0, dim2=1).transpose(0, 1).unsqueeze(1)  # [V, B] -> [B, 1, V], a view
     return forward
 
 

@@ -21,7 +21,9 @@ class GraphOptions:
     max_graphs: int = 50  # the design document's default LRU size
     precapture: Any = None  # lengths captured before measuring; None = the run's lengths, [] = none
     buckets: Any = None  # pad right to the next bucket so fewer graphs serve all lengths; None = one per length
-    background: Any = None  # lengths a worker thread captures ahead of need, after setup
+    # lengths a worker thread captures ahead of need, after setup; with it, the thread also captures a length
+    # that a longer graph served (GraphManager.get's stand-in), else that length's next request does
+    background: Any = None
     # pinned: the graph copies the prompt in and (greedy) the argmax token out; pageable: the
     # design document's copies and sampling around the replay (see graph_forward.py)
     host_io: str = "pinned"

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bench.cli import parse_tags
+from bench.cli import parse_tags, parser, run_overrides
 from bench.config.errors import ConfigError
-from bench.config.schema import load_config, with_overrides
+from bench.config.schema import load_config
 
 REPO = Path(__file__).resolve().parent.parent
 # a Llama small enough to build and run in seconds on a CPU
@@ -47,6 +47,15 @@ def test_a_hub_id_stays_as_written(tmp_path):
     assert resolve_paths({"model": {"name_or_path": "org/model"}}, tmp_path)["model"]["name_or_path"] == "org/model"
 
 
+def test_a_missing_relative_folder_is_named_as_a_path_not_read_as_a_hub_id(tmp_path, monkeypatch):
+    (tmp_path / "cfg").mkdir()
+    path = tmp_path / "cfg" / "c.yaml"
+    path.write_text(yaml.safe_dump({"name": "m", "model": {"name_or_path": "../absent"}, "strategies": ["baseline"]}))
+    monkeypatch.chdir(tmp_path / "cfg")  # where '../absent', read as written, would name another folder
+    with pytest.raises(ConfigError, match=r"^model.name_or_path: '/.*/absent' does not exist"):
+        load_config(path)
+
+
 def test_the_installed_command_runs_from_another_directory(tmp_path):
     path = write_config(tmp_path / "cfg")
     elsewhere = tmp_path / "elsewhere"
@@ -65,7 +74,8 @@ def test_tags_are_parsed_checked_and_merged_into_the_config(tmp_path):
     assert parse_tags(["a=1", "b=x=y"]) == {"a": "1", "b": "x=y"}
     with pytest.raises(ConfigError, match="--tag"):
         parse_tags(["novalue"])
-    cfg = with_overrides(load_config(write_config(tmp_path / "c", tags={"gpu": "h100"})), tags={"run": "2"})
+    path = write_config(tmp_path / "c", tags={"gpu": "h100"})
+    cfg = load_config(path, run_overrides(parser().parse_args(["run", str(path), "--tag", "run=2"])))
     assert cfg.raw["tags"] == {"gpu": "h100", "run": "2"}
     with pytest.raises(ConfigError, match="tags"):
         load_config(write_config(tmp_path / "d", tags=["x"]))

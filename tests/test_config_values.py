@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from bench.config.errors import ConfigError
-from bench.config.schema import load_config, parse_config, with_overrides
+from bench.config.overrides import Overrides
+from bench.config.schema import load_config, parse_config
 from tests.conftest import tiny_raw
 
 
@@ -95,15 +96,15 @@ def test_output_at_an_existing_file_is_refused(tmp_path):
 
 def test_out_override_at_an_existing_file_is_refused(tmp_path, write_config):
     (tmp_path / "file").write_text("user data")
-    cfg = load_config(write_config(tiny_raw(output=str(tmp_path / "results"))))
+    path = write_config(tiny_raw(output=str(tmp_path / "results")))
     with pytest.raises(ConfigError, match="^--out: .* is an existing file"):
-        with_overrides(cfg, output=str(tmp_path / "file"))
-    assert with_overrides(cfg, output=str(tmp_path / "new")).out_dir() == tmp_path / "new"
+        load_config(path, Overrides(out=str(tmp_path / "file")))
+    assert load_config(path, Overrides(out=str(tmp_path / "new"))).out_dir() == tmp_path / "new"
 
 
 def test_overrides_are_validated_like_the_file(write_config):
-    cfg = load_config(write_config(tiny_raw()))
+    path = write_config(tiny_raw())
     with pytest.raises(ConfigError, match=r"^measure.repeats: .* above the limit"):
-        with_overrides(cfg, repeats=10 ** 9)
+        load_config(path, Overrides(settings=((("measure", "repeats"), 10 ** 9),)))
     with pytest.raises(ConfigError, match=r"^prompts.lengths\[0\]: 5000 exceeds the model's maximum positions"):
-        with_overrides(cfg, lengths=[5000])
+        load_config(path, Overrides(settings=((("prompts", "lengths"), [5000]),)))

@@ -4,26 +4,12 @@ from __future__ import annotations
 
 import pytest
 import torch
-from transformers import AutoConfig, AutoModelForCausalLM
+from transformers import AutoConfig
 
-from bench.config.presets import PRESETS
-from bench.config.schema import ModelConfig
-from bench.models.build import build_model, hf_config
-from bench.models.random_weights import materialize
 from strategies.fused_forward import FusedForward
 from strategies.fused_support import unfusable_reason
 from strategies.last_logits import hf_last_logits, last_logits_forward
-
-
-def tiny(preset: str = "tiny-llama", **overrides) -> torch.nn.Module:
-    values = {**PRESETS[preset], **overrides}
-    model = AutoModelForCausalLM.from_config(AutoConfig.for_model(values.pop("model_type"), **values))
-    return materialize(model, 0, torch.device("cpu")).eval()
-
-
-def ids_and_last(length: int, real: int, vocab: int) -> tuple[torch.Tensor, torch.Tensor]:
-    ids = torch.randint(0, vocab, (1, length), generator=torch.Generator().manual_seed(length))
-    return ids, torch.tensor([real - 1])
+from tests.conftest import ids_and_last, tiny
 
 
 def max_diff(model: torch.nn.Module, length: int = 33, real: int = 20) -> float:
@@ -44,6 +30,28 @@ def test_qwen2_sliding_layers_are_masked_to_their_window():
     fused = FusedForward(model)
     assert [layer.window for layer in fused.layers] == [None, 8]
     assert max_diff(model) < 1e-5
+
+
+@pytest.mark.parametrize("preset", ["tiny-llama", "tiny-granite"])
+def test_a_window_the_familys_hf_code_never_reads_is_not_applied(preset):
+    """transformers keeps a config.json's sliding_window on a Llama or Granite config, but their HF code never
+    reads it: with a window just below the prompt (38 at 40 tokens) the fused forward still computes HF's
+    function. In float64, so rounding cannot hide a difference (a window there moved Granite's logits by 8e-5)."""
+    model = tiny(preset, sliding_window=38).double()
+    assert model.config.sliding_window == 38
+    assert max_diff(model, length=40, real=40) < 1e-10
+
+
+def test_a_bidirectional_config_is_refused_for_hf_attends_both_ways():
+    """is_causal false (read by HF's mask code, kept on any config) makes every family's HF forward bidirectional;
+    the fused forward is causal, so it must fall back."""
+    causal, bidirectional = tiny(), tiny(is_causal=False)
+    ids, last = ids_and_last(40, 20, causal.config.vocab_size)
+    with torch.inference_mode():
+        moved = float((hf_last_logits(causal)(ids, last) - hf_last_logits(bidirectional)(ids, last)).abs().max())
+    assert moved > 1e-2  # the same weights: only the mask differs
+    reason = unfusable_reason(bidirectional)
+    assert reason is not None and "is_causal False" in reason, reason
 
 
 def test_fusion_shares_weights_and_keeps_the_hf_model_working():

@@ -15,11 +15,13 @@ from bench.config.presets import TINY_FAMILIES
 from bench.config.schema import ModelConfig
 from bench.judging.correctness import compare
 from bench.targets.inprocess import timed_answer
+from bench.measuring.logits import host_copy
 from bench.models.build import build_model, hf_config
 from bench.models.dtypes import TORCH_DTYPES
-from bench.models.prompts import make_prompts, pad_token_id
+from bench.models.prompts import allowed_ids, make_prompts, pad_token_id, special_token_ids, synthetic_prompt
 from strategies.base import StrategyContext
 from strategies.registry import REGISTRY
+from tests.test_families import batched_problems
 
 pytestmark = [pytest.mark.cuda,
               pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")]
@@ -167,6 +169,39 @@ def test_background_capture_prepares_lengths_ahead_of_need(tiny):
         strategy.close()
 
 
+UNSEEN = 30  # between the captured 17 and 64: the 64-token graph serves it
+
+
+@pytest.mark.parametrize("name,options", [
+    ("cuda-graph", {}), ("cuda-graph", {"host_io": "pageable"}), ("jit+cuda", {"forward_jit": "inductor"}),
+    # background on (17 is prepared anyway): the worker captures the length. Not with jit+cuda here: its
+    # compile_for runs outside the manager's lock, beside the worker's capture during start()
+    ("cuda-graph", {"background": [17]}),
+])
+def test_a_length_served_by_a_longer_graph_gets_its_own_graphs_answer(tiny, name, options):
+    """Right padding is exact: the first request at an unprepared length, replayed by the shortest longer graph,
+    gives the token and logits (within the rule) of the length's own graph, captured after it, and the
+    baseline's."""
+    model, config, ctx, _, _ = tiny
+    ids = distinct_prompts(config, UNSEEN, 1)[0]
+    with torch.inference_mode():
+        base = start("baseline", {}, model, ctx).first_token(ids)
+        base_token, base_logits = base.token, host_copy(base.logits)
+        strategy = start(name, options, model, ctx)
+        padded = strategy.first_token(ids)
+        padded_token, padded_logits = padded.token, host_copy(padded.logits)
+        assert strategy.stats()["stand_in_replays"] == 1
+        strategy.graphs.manager.wait_background(60)
+        own = strategy.first_token(ids)  # its own graph: captured by this request, or by the background worker
+        stats = strategy.stats()
+        assert stats["captures"][str(UNSEEN)]["n"] == 1 and stats["usage"][str(UNSEEN)] == 1
+        for token, logits, what in [(own.token, host_copy(own.logits), "its own graph"), (base_token, base_logits,
+                                                                                         "the baseline")]:
+            verdict = compare(padded_logits, padded_token, logits, token, ctx.dtype, layers=1)
+            assert verdict.matches, f"{name} {options}: padded vs {what}: {verdict.note}"
+        strategy.close()
+
+
 def test_eviction_returns_the_memory(tiny):
     model, config, _, _, _ = tiny
     lengths = (128, 256, 384, 512, 640, 768)
@@ -192,6 +227,46 @@ def test_eviction_returns_the_memory(tiny):
         assert strategy.graph_memory_bytes() == 0
         after = torch.cuda.memory_reserved()
     assert after <= before + 2 * 2**20, f"{(after - before) / 2**20:.1f} MiB still reserved after eviction"
+
+
+def distinct_prompts(config, length: int, count: int) -> list[list[int]]:
+    allowed = allowed_ids(config.vocab_size, special_token_ids(config))
+    return [synthetic_prompt(length, 0, allowed, index) for index in range(count)]
+
+
+# graph rows 1 (the single-request path), 2, 4, 4 again with one filler row that holds the previous
+# batch's fourth prompt, and 16
+BATCH_SIZES = (1, 2, 4, 3, 16)
+BATCHED = [("cuda-graph", {}), ("cuda-graph", {"host_io": "pageable"}), ("jit+cuda", {"forward_jit": "inductor"}),
+           ("jit+cuda", {"forward_jit": "none"}),
+           ("jit+cuda", {"forward_jit": "none", "fuse_projections": False, "buckets": [32, 256]}),
+           ("torch-compile", {})]  # the base class's loop: cudagraph trees overwrite its output at every call
+
+
+@pytest.mark.parametrize("name,options", BATCHED)
+def test_batched_answers_equal_single_answers_and_the_baselines(tiny, name, options):
+    """At two lengths: batches of 17-token prompts, and batches mixing 17- and 64-token ones; every prompt
+    of a batch differs from the others, so a mixed-up row shows."""
+    model, config, ctx, _, _ = tiny
+    short, long = distinct_prompts(config, 17, 16), distinct_prompts(config, 64, 16)
+    batches = [batch for size in BATCH_SIZES
+               for batch in (short[:size], [long[i] if i % 2 or size == 1 else short[i] for i in range(size)])]
+    with torch.inference_mode():
+        base = start("baseline", {}, model, ctx)
+        strategy = start(name, options, model, ctx)
+        for batch in batches:
+            assert batched_problems(strategy, batch, ctx.dtype) == [], f"{len(batch)} prompts"
+            answers = [(answer.token, host_copy(answer.logits)) for answer in strategy.first_tokens(batch)]
+            for row, (ids, (token, logits)) in enumerate(zip(batch, answers)):
+                ref = base.first_token(ids)
+                verdict = compare(logits, token, host_copy(ref.logits), ref.token, ctx.dtype, layers=1)
+                assert verdict.matches, f"{name} row {row} of {len(batch)}: {verdict.note}"
+        if strategy.captures(strategy.options):
+            stats = strategy.stats()
+            keys = {str(strategy.graphs.batch_key(batch)) for batch in batches if len(batch) > 1}
+            assert keys <= set(stats["captures"]) and stats["batch_graph_captures"] == len(keys)
+            assert stats["batch_graph_capture_ms"] > 0
+        strategy.close()
 
 
 def test_llama2_7b_shape_graph_strategies_match_baseline():

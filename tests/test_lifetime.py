@@ -7,13 +7,12 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
 
 from bench.processes.lifetime import clean_stale, pid_alive
-from tests.conftest import REPO, tiny_raw
+from tests.conftest import REPO, gone, tiny_raw, wait_until
 
 CHILD = ("from bench.processes.lifetime import die_with_parent; die_with_parent(); import time; "
          "print('armed', flush=True); time.sleep(120)")  # the parent's stdout: the test reads it
@@ -36,25 +35,9 @@ def children(pid: int) -> list[int]:
     return found
 
 
-def wait_until(predicate, timeout: float) -> bool:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
-
-
 def ours(tmp: Path) -> list[str]:
     """The tool's temp folders in tmp (torch keeps a cache of its own there)."""
     return sorted(p.name for p in tmp.iterdir() if p.name.startswith("ttft-bench-"))
-
-
-def gone(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"  # a zombie is dead
-    except OSError:
-        return True
 
 
 def test_a_child_dies_when_its_parent_is_killed():

@@ -1,13 +1,17 @@
 """The three model sources: preset, config: path, name_or_path: (a tiny model saved to a temp folder)."""
 from __future__ import annotations
 
+import dataclasses
+import json
+import re
 import subprocess
 import sys
 
+import pytest
 import torch
 
 from bench.config.errors import ConfigError
-from bench.config.schema import ModelConfig
+from bench.config.schema import ModelConfig, PromptConfig, parse_config
 from bench.judging.correctness import tolerance
 from bench.models.build import (
     build_model,
@@ -18,6 +22,7 @@ from bench.models.build import (
     parameter_bytes,
     preset_config,
 )
+from tests.conftest import tiny_raw
 
 CPU = torch.device("cpu")
 
@@ -118,14 +123,20 @@ def test_name_or_path_loads_real_weights(tmp_path):
         assert torch.equal(saved(input_ids=ids).logits, loaded(input_ids=ids).logits)
 
 
-def test_lengths_are_checked_against_max_positions():
-    check_lengths((10, 2048), preset_config("tiny-llama"))
-    try:
-        check_lengths((10, 2049), preset_config("tiny-llama"))
-    except ConfigError as exc:
-        assert "prompts.lengths[1]: 2049 exceeds" in str(exc)
-    else:
-        raise AssertionError("no error")
+def test_lengths_are_checked_against_a_configs_max_positions(tmp_path):
+    """What a hub model's config says is known only once transformers read it: a config whose lengths and
+    buckets fit a model of 4096 positions, checked against tiny-llama's 2048."""
+    (tmp_path / "config.json").write_text(json.dumps({**preset_config("tiny-llama").to_dict(),
+                                                      "max_position_embeddings": 4096}))
+    cfg = parse_config(tiny_raw(model={"config": str(tmp_path)}, prompts={"lengths": [10, 2048]},
+                                strategies=[{"name": "cuda-graph", "options": {"buckets": [2048, 4096]}}]))
+    tiny = preset_config("tiny-llama")
+    with pytest.raises(ConfigError, match=re.escape("strategies[1].options.buckets[1]: 4096 exceeds the model's "
+                                                    "maximum positions (2048)")):
+        check_lengths(cfg, tiny)
+    check_lengths(dataclasses.replace(cfg, strategies=cfg.strategies[:1]), tiny)
+    with pytest.raises(ConfigError, match=re.escape("prompts.lengths[1]: 2049 exceeds")):
+        check_lengths(dataclasses.replace(cfg, prompts=PromptConfig(lengths=(10, 2049))), tiny)
 
 
 def test_the_decoder_layer_count_is_read_under_each_familys_name():

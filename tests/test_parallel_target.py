@@ -19,6 +19,7 @@ from bench.judging.references import REFERENCE_FILE
 from bench.measuring.clocks import GB
 from bench.models.build import build_model, hf_config, parameter_bytes
 from bench.parallel.target import RanksGone, TpTarget
+from bench.scenarios.events import PointEvent
 from bench.scenarios.sweep import run_sweep
 from tests.conftest import tiny_raw
 
@@ -82,9 +83,9 @@ def test_a_rank_that_raises_or_hangs_gives_error_rows_and_leaves_no_process(faul
             run_sweep(job, target, events.append)
     finally:
         target.close()
-    points = [e for e in events if e["event"] == "point"]
-    assert [p["status"] for p in points] == ["error"] * len(LENGTHS)
-    assert reason in points[0]["note"] and "ranks gone" in points[1]["note"]
+    points = [e.point for e in events if isinstance(e, PointEvent)]
+    assert [p.status for p in points] == ["error"] * len(LENGTHS)
+    assert reason in points[0].note and "ranks gone" in points[1].note
     for pid_file in tmp_path.glob("rank*"):
         with pytest.raises(ProcessLookupError):
             os.kill(int(pid_file.read_text()), 0)

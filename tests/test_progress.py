@@ -6,17 +6,20 @@ import dataclasses
 
 from bench.config.schema import parse_config
 from bench.jobs.build import build_job
-from bench.running.runner import record_event
-from bench.running.worker import sweep
+from bench.config.load import ServerBatching
+from bench.jobs.job import LOAD, RESTART
+from bench.running.runner import file_event
+from bench.running.worker import run_job
+from bench.scenarios.events import FatalEvent, PhaseEvent
 from tests.conftest import tiny_raw
 from tests.test_sweep import judged_run, tiny_job  # noqa: F401 (judged_run is a fixture)
 
 
 def phases_of(job) -> list[str]:
     events = []
-    sweep(job, events.append)
-    assert not [e for e in events if e["event"] == "fatal"]
-    return [e["text"] for e in events if e["event"] == "phase"]
+    run_job(job, events.append)
+    assert not [e for e in events if isinstance(e, FatalEvent)]
+    return [e.text for e in events if isinstance(e, PhaseEvent)]
 
 
 def test_a_compiling_strategy_names_each_phase_in_order(judged_run):
@@ -24,12 +27,15 @@ def test_a_compiling_strategy_names_each_phase_in_order(judged_run):
     job = dataclasses.replace(build_job(cfg, "jit-only"), run_folder=judged_run[0])
     assert phases_of(job) == ["building the model", "setting up", "compiling at 24 tokens", "compiling at 8 tokens",
                               "measuring 8 tokens", "measuring 24 tokens", f"unseen length {job.unseen_len}"]
-    assert phases_of(job.as_restart())[-1] == "judging every prompt again"
+    assert phases_of(job.for_scenario(RESTART))[-1] == "judging every prompt again"
 
 
 def test_a_strategy_that_neither_compiles_nor_captures_says_neither(judged_run):
     phases = phases_of(tiny_job(judged_run[0], "hf-generate"))
     assert not [p for p in phases if p.startswith(("compiling", "capturing"))]
+
+
+BATCHED = ServerBatching(max_batch=16, max_wait_us=200)
 
 
 class Progress:
@@ -40,9 +46,12 @@ class Progress:
         self.postfix = text
 
 
-def test_the_runner_shows_the_phase_without_recording_a_point():
+def test_the_runner_shows_the_phase_without_recording_a_point(judged_run):
     progress = Progress()
-    assert record_event(None, "jit+cuda", {"event": "phase", "text": "capturing at 400 tokens"}, 0.0, progress) is None
+    job = tiny_job(judged_run[0], "baseline").for_strategy("jit+cuda")
+    assert file_event(None, job, PhaseEvent("capturing at 400 tokens"), progress) is None
     assert progress.postfix == "jit+cuda: capturing at 400 tokens"
-    record_event(None, "jit+cuda", {"event": "phase", "text": "setting up"}, 0.0, progress, restart=True)
+    file_event(None, job.for_scenario(RESTART), PhaseEvent("setting up"), progress)
     assert progress.postfix == "jit+cuda (restart): setting up"
+    file_event(None, job.for_scenario(LOAD, BATCHED), PhaseEvent("rate 100"), progress)
+    assert progress.postfix == "jit+cuda (load batch16-wait200us): rate 100"

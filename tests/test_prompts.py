@@ -1,7 +1,16 @@
 from __future__ import annotations
 
+import json
+import re
+
+import pytest
+
+from bench.config.errors import ConfigError
+from bench.config.schema import parse_config
 from bench.models.build import preset_config
 from bench.models.prompts import make_prompt_sets, make_prompts, pad_token_id, request_prompts, special_token_ids
+from bench.jobs.build import build_job
+from tests.conftest import tiny_raw
 
 
 def test_prompts_have_exact_lengths_are_deterministic_and_avoid_specials():
@@ -73,3 +82,15 @@ def test_text_requests_rotate_through_the_text_then_shuffle_it():
     assert own[:4] == [[6, 7, 8, 9], [7, 8, 9, 5], [8, 9, 5, 6], [9, 5, 6, 7]]  # rotations 1..4
     assert len({tuple(p) for p in own}) == 12 and all(set(p) <= set(text) for p in own)
     assert request_prompts(4, 12, [list(text[:4])], 1, 100, set(), text) != own  # shuffles follow the seed
+
+
+def test_a_vocabulary_of_only_special_tokens_is_a_one_line_config_error(tmp_path):
+    fields = {**preset_config("tiny-llama").to_dict(), "vocab_size": 2, "bos_token_id": 0, "eos_token_id": 1}
+    (tmp_path / "config.json").write_text(json.dumps(fields))
+    cfg = parse_config(tiny_raw(model={"config": str(tmp_path)}))
+    with pytest.raises(ConfigError, match=re.escape("model: its vocabulary of 2 tokens holds only special tokens "
+                                                    "(0, 1), which a synthetic prompt leaves out")):
+        build_job(cfg)
+    (tmp_path / "config.json").write_text(json.dumps({**fields, "vocab_size": 3}))  # one ordinary token: it works
+    job = build_job(parse_config(tiny_raw(model={"config": str(tmp_path)})))
+    assert job.prompts[8] == ((2,) * 8,)  # the one prompt there is, not per_length of them

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 import sys
+import time
 
 import pytest
 
@@ -91,3 +93,26 @@ def test_sampling_fields_must_agree_with_the_server():
         check_sampling(Inference([1], 0.8, None), *sampled)
     with pytest.raises(ProtocolError, match="prepared with do_sample=False"):
         check_sampling(Inference([1], None, True), *greedy)
+
+
+@pytest.mark.parametrize("kind", [[], {}, 5, None])
+def test_a_type_that_is_not_a_name_is_a_named_error(kind):
+    expected = f"unknown or missing 'type' {kind!r}; allowed: inference, ping, stats"
+    with pytest.raises(ProtocolError, match=re.escape(expected)):
+        parse_request({"type": kind}, 10, None)
+
+
+# frames whose strings and brackets made the nesting check's scan quadratic, each repeated to 32 KiB
+HOSTILE_UNITS = {"escaped quotes then a bracket": '\\"[', "a bracket, a quote, an escaped quote": '["\\"',
+                 "unterminated strings": '"\\', "bracket pairs": "[]", "quote then bracket": '"[',
+                 "strings in lists": '["\\"]",'}
+LINEAR_BOUND_S = 1.0  # a linear scan of 32 KiB takes milliseconds on a loaded 2-core machine; quadratic took 5-10 s
+
+
+@pytest.mark.parametrize("unit", HOSTILE_UNITS.values(), ids=list(HOSTILE_UNITS))
+def test_a_hostile_frame_is_refused_in_time_linear_in_its_size(unit):
+    frame = (unit * ((32 << 10) // len(unit))).encode()
+    started = time.monotonic()
+    with pytest.raises(ProtocolError):
+        decode(frame)
+    assert time.monotonic() - started < LINEAR_BOUND_S

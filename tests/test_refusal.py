@@ -6,7 +6,9 @@ import dataclasses
 from bench.config.schema import parse_config
 from bench.jobs.build import build_job
 from bench.models.build import preset_config
-from bench.running.worker import sweep
+from bench.reporting.records import StrategyRecord
+from bench.running.worker import run_job
+from bench.scenarios.events import PointEvent, StrategyEvent
 from strategies.baseline import Baseline
 from strategies.cuda_graph import CudaGraph
 from strategies.jit_cuda import JitCuda
@@ -40,8 +42,8 @@ def test_a_refused_strategy_is_skipped_at_every_length_with_the_reason(monkeypat
     monkeypatch.setitem(OPTION_TYPES, "picky", Picky.options_type)
     job = dataclasses.replace(build_job(parse_config(tiny_raw(strategies=["picky"])), "picky"), run_folder=tmp_path)
     events = []
-    sweep(job, events.append)
-    points = [e for e in events if e["event"] == "point"]
-    assert [(p["prompt_len"], p["status"], p["note"]) for p in points] == [(8, "skipped", "refuses llama"),
-                                                                            (24, "skipped", "refuses llama")]
-    assert {"event": "strategy", "status": "skipped", "note": "refuses llama"} in events
+    run_job(job, events.append)
+    points = [e.point for e in events if isinstance(e, PointEvent)]
+    assert [(p.prompt_len, p.status, p.note) for p in points] == [(8, "skipped", "refuses llama"),
+                                                                  (24, "skipped", "refuses llama")]
+    assert StrategyEvent(StrategyRecord(status="skipped", note="refuses llama")) in events

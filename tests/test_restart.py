@@ -11,6 +11,8 @@ from bench.cli import main
 from bench.reporting.results_io import finished_strategies
 from bench.running import runner
 from bench.running.run_status import run_failure
+from bench.jobs.job import RESTART
+from bench.scenarios.events import PhaseEvent, StrategyEvent
 from bench.scenarios.restart import run_restart
 from bench.targets.base import Timed
 from tests.conftest import tiny_raw
@@ -70,14 +72,13 @@ class WrongAfterRestart:
 
 def test_a_restart_that_answers_wrong_tokens_is_reported_and_fails_the_run(judged_run):
     events = []
-    run_restart(tiny_job(judged_run[0], "baseline").as_restart(), WrongAfterRestart(
+    run_restart(tiny_job(judged_run[0], "baseline").for_scenario(RESTART), WrongAfterRestart(
         tiny_job(judged_run[0], "baseline")), events.append)
-    events = [e for e in events if e["event"] != "phase"]
-    assert [e["event"] for e in events] == ["restart_ready", "strategy"]
-    fields = events[1]
-    assert fields["restart_prompts_judged"] == 8 * 2 and fields["restart_prompts_agreed"] == 0
-    data = {"strategies": {"jit-only": {"status": "ok", **{k: v for k, v in fields.items() if k != "event"}}},
-            "points": []}
+    records = [e.record for e in events if not isinstance(e, PhaseEvent)]
+    assert records[0].restart_ready_s > 0 and records[1].restart_ready_s is None
+    fields = records[1]
+    assert fields.restart_prompts_judged == 8 * 2 and fields.restart_prompts_agreed == 0
+    data = {"strategies": {"jit-only": {"status": "ok", **fields.stored()}}, "points": []}
     assert run_failure(data).startswith("jit-only after a restart disagreed with the baseline: length 8, prompt 0")
 
 
@@ -125,7 +126,7 @@ class UnpreparedAfterRestart(WrongAfterRestart):
 def test_a_length_the_restart_cannot_prepare_counts_as_disagreeing(judged_run):
     job = tiny_job(judged_run[0], "baseline")
     events = []
-    run_restart(job.as_restart(), UnpreparedAfterRestart(job), events.append)
-    fields = [e for e in events if e["event"] == "strategy"][0]
-    assert (fields["restart_prompts_judged"], fields["restart_prompts_agreed"]) == (16, 8)
-    assert "prepare failed: RuntimeError: cache broken" in fields["restart_note"]
+    run_restart(job.for_scenario(RESTART), UnpreparedAfterRestart(job), events.append)
+    fields = [e.record for e in events if isinstance(e, StrategyEvent)][-1]
+    assert (fields.restart_prompts_judged, fields.restart_prompts_agreed) == (16, 8)
+    assert "prepare failed: RuntimeError: cache broken" in fields.restart_note

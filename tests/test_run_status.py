@@ -43,6 +43,34 @@ def test_a_crashed_worker_fails_the_run():
     assert run_failure(data) == "baseline stopped: worker exited with code -9"
 
 
+def load_data(runs, levels):
+    return {"strategies": {"baseline": {"status": "ok"}}, "points": [point("baseline", 8, "ok")],
+            "load": {"format_version": 1, "runs": runs, "levels": levels}}
+
+
+def level(strategy, mode, value, correct, status="ok", note=""):
+    return {"strategy": strategy, "batching": "batch16", "mode": mode, "level": value, "status": status,
+            "planned": 10, "correct": correct, "note": note}
+
+
+def test_a_load_level_that_disagreed_fails_the_run_a_saturated_one_does_not():
+    runs = [{"strategy": "jit+cuda", "batching": "batch16", "status": "ok"}]
+    ok = [level("jit+cuda", "concurrency", 1.0, True), level("jit+cuda", "rate", 400.0, True, "saturated")]
+    assert run_failure(load_data(runs, ok)) is None
+    wrong = ok + [level("jit+cuda", "concurrency", 8.0, False, note="request 3: token 5 != baseline's 4"),
+                  level("jit+cuda", "concurrency", 16.0, False)]
+    assert run_failure(load_data(runs, wrong)) == ("jit+cuda under load (batch16) disagreed with the baseline at "
+                                                    "concurrency 8, concurrency 16: request 3: token 5 != baseline's 4")
+
+
+def test_a_load_run_that_did_not_finish_fails_the_run():
+    for status in ("running", "error"):
+        runs = [{"strategy": "baseline", "batching": "batch16", "status": status, "note": "server exited"}]
+        assert run_failure(load_data(runs, [])) == "baseline under load (batch16) did not finish: server exited"
+    runs = [{"strategy": "cuda-graph", "batching": "batch16", "status": "skipped", "note": "needs CUDA"}]
+    assert run_failure(load_data(runs, [])) is None
+
+
 def run_cli(tmp_path, capsys) -> tuple[int, list[str], dict]:
     config = tmp_path / "tiny.yaml"
     config.write_text(json.dumps(tiny_raw()))

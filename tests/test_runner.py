@@ -15,10 +15,11 @@ import torch
 
 from bench.config.schema import parse_config
 from bench.jobs.build import build_job
-from bench.reporting.results_io import RunRecord
+from bench.reporting.results_io import FORMAT_VERSION, RunRecord
 from bench.reporting.summary import SUMMARY_COLUMNS
 from bench.running import runner
-from bench.running.worker import sweep
+from bench.running.worker import run_job
+from bench.scenarios.events import PointEvent
 from strategies.baseline import Baseline
 from strategies.option_types import OPTION_TYPES
 from strategies.registry import REGISTRY
@@ -69,7 +70,7 @@ def test_graph_strategy_is_a_skipped_row_with_the_reason_on_cpu(run_dir):
 
 def test_run_json_carries_the_environment(run_dir):
     run = json.loads((run_dir / "run.json").read_text())
-    assert run["format_version"] == 5 and run["status"] == "complete" and run["finished"]
+    assert run["format_version"] == FORMAT_VERSION and run["status"] == "complete" and run["finished"]
     env = run["environment"]
     for key in ("python", "torch", "transformers", "cpu", "gpu", "driver", "git_commit", "git_dirty", "device"):
         assert key in env
@@ -140,10 +141,10 @@ def test_a_strategy_that_raises_at_one_length_gives_an_error_row(monkeypatch, tm
     monkeypatch.setitem(OPTION_TYPES, "flaky", Flaky.options_type)
     cfg = parse_config(tiny_raw(strategies=["flaky"]))
     events = []
-    sweep(dataclasses.replace(build_job(cfg, "flaky"), run_folder=tmp_path), events.append)
-    points = {e["prompt_len"]: e for e in events if e["event"] == "point"}
-    assert points[8]["status"] == "ok" and len(points[8]["samples_ns"]) == 5
-    assert points[24]["status"] == "error" and "no kernel for 24 tokens" in points[24]["note"]
+    run_job(dataclasses.replace(build_job(cfg, "flaky"), run_folder=tmp_path), events.append)
+    points = {e.point.prompt_len: e.point for e in events if isinstance(e, PointEvent)}
+    assert points[8].status == "ok" and len(points[8].samples_ns) == 5
+    assert points[24].status == "error" and "no kernel for 24 tokens" in points[24].note
 
 
 def test_a_crashed_worker_leaves_error_rows_and_keeps_the_run(monkeypatch, tmp_path):

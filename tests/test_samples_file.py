@@ -8,25 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from bench.reporting.records import PointRecord
 from bench.reporting.results_io import RunRecord, read_run
 from bench.reporting.samples_file import scan_samples
-from tests.conftest import REPO
+from tests.conftest import REPO, RUN_CONFIG, RUN_ENVIRONMENT, RUN_LENGTHS, make_run
 
-CONFIG = {"measure": {"repeats": 5}}
-ENVIRONMENT = {"python": "3.12", "torch": "2.13.0", "transformers": "5.17.0", "cpu": "test CPU"}
-LENGTHS = (8, 24)
-
-
-def make_run(folder: Path, strategies=("baseline", "jit-only")) -> RunRecord:
-    """A finished run of 5 samples per point, written through RunRecord."""
-    record = RunRecord.start(folder, "tiny", CONFIG, ENVIRONMENT)
-    for name in strategies:
-        record.set_strategy(name, status="ok")
-        for n in LENGTHS:
-            record.add_point(name, PointRecord(prompt_len=n, status="ok", samples_ns=tuple(range(1000, 1005))))
-    record.finish("complete")
-    return record
+CONFIG, ENVIRONMENT, LENGTHS = RUN_CONFIG, RUN_ENVIRONMENT, RUN_LENGTHS
 
 
 def report(*args) -> subprocess.CompletedProcess:
@@ -51,10 +37,10 @@ CORRUPTIONS = {
     "run.json holding []": (lambda f: (f / "run.json").write_text("[]"), "run.json: expected a JSON object, got list"),
     "run.json without points": (lambda f: (f / "run.json").write_text(json.dumps(
         {k: v for k, v in json.loads((f / "run.json").read_text()).items() if k != "points"})),
-                                "run.json: 'points' missing or not a list"),
+                                "run.json: points: missing"),
     "a point without prompt_len": (lambda f: (f / "run.json").write_text(
         (f / "run.json").read_text().replace('"prompt_len": 24', '"prompt_length": 24', 1)),
-                                   "run.json: points[1]: 'prompt_len' missing or not a int"),
+                                   "run.json: points[1].prompt_len: missing"),
 }
 
 
@@ -86,7 +72,7 @@ def test_a_good_folder_reports(tmp_path):
 def test_a_point_written_past_a_full_disk_leaves_no_partial_row(tmp_path):
     # RLIMIT_FSIZE stands in for a full disk: a write crossing it is cut short, then fails (EFBIG)
     code = ("import resource, signal, sys; from pathlib import Path\n"
-            "from tests.test_samples_file import make_run, RunRecord, PointRecord\n"
+            "from tests.conftest import make_run, RunRecord, PointRecord\n"
             "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
             "record = make_run(Path(sys.argv[1]))\n"
             "size = (Path(sys.argv[1]) / 'samples.csv').stat().st_size\n"

@@ -253,3 +253,35 @@ def test_sigterm_finishes_the_request_in_flight_then_removes_the_socket(tmp_path
     assert first["status"] == "success"
     statuses = [a["status"] == "success" or a["error"] == "server is shutting down" for a in answers]
     assert all(statuses) and len(answers) < 40
+
+
+@pytest.mark.parametrize("strategy", ["baseline", "jit-only"])
+def test_the_tiny_model_in_batches_answers_every_client_its_own_token(tmp_path, expected, strategy):
+    """8 clients, prompts of 3 to 40 tokens, each request's different: the real batched forward, padded."""
+    proc, path, client = start_server(tmp_path, strategy=strategy, extra=("--max-batch", "4", "--max-wait-us", "2000"))
+    prompts = {(c, i): [(c * 31 + i * 7 + k) % VOCAB for k in range(3 + (c * 5 + i) % 38)]
+               for c in range(8) for i in range(10)}
+    want = {key: expected(p) for key, p in prompts.items()}
+    failures = []
+
+    def run_client(c):
+        cl = GeneratorClient(str(path), timeout=60)
+        try:
+            for i in range(10):
+                token, response = cl.infer(prompts[c, i])
+                if token != want[c, i] or response["prompt_len"] != len(prompts[c, i]):
+                    failures.append((c, i, token, want[c, i], response))
+        finally:
+            cl.close()
+
+    threads = [threading.Thread(target=run_client, args=(c,)) for c in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    stats = client.stats()
+    client.close()
+    code, err = stop(proc)
+    assert not failures, failures[:3]
+    assert stats["requests"] == 80 and max(int(size) for size in stats["batch_sizes"]) > 1, stats["batch_sizes"]
+    assert code == 0 and "Traceback" not in err

@@ -3,12 +3,10 @@ cap, the listen backlog, the per-message deadline, accept errors (EMFILE) and sh
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -20,49 +18,7 @@ from bench.serving.acceptor import REFUSAL_LINGER_S, SHUTTING_DOWN
 from bench.serving.limits import BACKLOG, ServerLimits
 from bench.serving.protocol import PREFIX, receive_message, send_message
 from bench.serving.unix_socket import bind_private
-from tests.conftest import REPO
-from tests.serving_stub import start
-
-TIMEOUT_S = 10.0  # any answer the tests wait for comes in milliseconds; this only bounds a failing test
-
-
-@pytest.fixture
-def socket_path():
-    folder = Path(tempfile.mkdtemp(prefix="srv"))  # short: a Unix socket path must fit in 107 bytes; mode 0700
-    yield folder / "s.sock"
-    shutil.rmtree(folder)
-
-
-@pytest.fixture
-def serve(socket_path):
-    """serve(limits, job_s): a stub server on socket_path, on a thread; stopped after the test."""
-    running = []
-
-    def make(limits: ServerLimits, job_s: float = 0.0):
-        listener = bind_private(socket_path, limits.backlog)
-        server = start(listener, limits, job_s)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        running.append((server, thread, listener))
-        return server
-    yield make
-    for server, thread, listener in running:
-        server.stopping.set()
-        thread.join(TIMEOUT_S + 5)
-        listener.close()
-
-
-def connect(path) -> socket.socket:
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(TIMEOUT_S)
-    s.connect(str(path))
-    return s
-
-
-def ask(s: socket.socket, message: dict) -> dict:
-    send_message(s, message)
-    return receive_message(s)
-
+from tests.conftest import REPO, TIMEOUT_S, ask, connect
 
 BAD_LIMITS = [
     ({"max_message": -1}, "--max-message: must be an integer of at least 1 and at most 4294967295, got -1"),
@@ -237,3 +193,47 @@ def test_connections_during_shutdown_get_the_shutdown_error(socket_path, tmp_pat
     assert set(outcomes[:first_refusal]) <= {None} and first_refusal <= 3, outcomes
     assert set(outcomes[first_refusal:]) <= {SHUTTING_DOWN, "gone", "reset"}, outcomes
     assert outcomes.count(SHUTTING_DOWN) >= 5, outcomes
+
+
+def test_a_hostile_megabyte_is_answered_quickly_and_another_client_meanwhile(socket_path, tmp_path):
+    """One 1 MiB frame of escaped quotes and brackets (quadratic to scan before: hours) is answered with
+    an error within seconds, and a ping from another client sent meanwhile is answered too."""
+    frame = b'\\"[' * ((1 << 20) // 3)
+    with open(tmp_path / "stderr", "w+") as log:
+        proc = run_stub(socket_path, log)
+        try:
+            with connect(socket_path) as hostile, connect(socket_path) as other:
+                started = time.monotonic()
+                hostile.sendall(PREFIX.pack(len(frame)) + frame)  # returns once the server read most of it
+                assert ask(other, {"type": "ping"})["type"] == "pong"
+                answer = receive_message(hostile)
+                assert answer["status"] == "error" and "malformed JSON" in answer["error"]
+                assert time.monotonic() - started < TIMEOUT_S
+                assert ask(hostile, {"type": "ping"})["type"] == "pong"  # the connection is kept
+        finally:
+            try:
+                code = stop(proc)
+            except subprocess.TimeoutExpired:  # a server stuck in a parse never runs its SIGTERM handler
+                proc.kill()
+                raise
+    assert code == 0
+
+
+@pytest.mark.parametrize("kind", [[], {}, 1.5, None])
+def test_a_request_whose_type_is_not_a_name_is_answered_with_an_error(serve, socket_path, kind):
+    serve(ServerLimits())
+    with connect(socket_path) as s:
+        answer = ask(s, {"type": kind})
+        assert answer["status"] == "error" and "unknown or missing 'type'" in answer["error"]
+        assert ask(s, {"type": "ping"})["type"] == "pong"  # the connection is kept
+
+
+def test_a_request_no_check_foresaw_is_answered_with_an_error(serve, socket_path, monkeypatch):
+    def unforeseen(*_):
+        raise TypeError("a bug in a check")
+
+    monkeypatch.setattr("bench.serving.server.parse_request", unforeseen)
+    serve(ServerLimits())
+    with connect(socket_path) as s:
+        assert ask(s, {"type": "ping"}) == {"status": "error", "error": "request not understood (TypeError)"}
+        assert ask(s, {"type": "ping"})["status"] == "error"  # the connection is kept

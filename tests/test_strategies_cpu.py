@@ -8,7 +8,7 @@ import torch
 from bench.config.schema import ModelConfig
 from bench.models.build import build_model, hf_config
 from bench.models.prompts import pad_token_id
-from strategies.base import StrategyContext
+from strategies.base import Strategy, StrategyContext
 from strategies.jit_forward import LAYER_SCOPE_FALLBACK, jit_forward
 from strategies.option_types import JitOptions
 from strategies.options import OptionError
@@ -108,3 +108,23 @@ def test_jit_options_name_the_bad_key(options, message):
     with pytest.raises(OptionError, match=message):
         JitOptions(**options)
     assert JitOptions().fuse_projections == "auto" and JitOptions().compile_scope == "layer"
+
+
+class OneOutputBuffer(Strategy):
+    """A strategy without a batched path whose every call overwrites one output buffer (as a graph does):
+    the logits are all equal to the prompt's length."""
+    name = "one-output-buffer"
+
+    def setup(self, model, ctx):
+        self.ctx = ctx
+        self.buffer = torch.zeros(8)
+
+    def logits(self, input_ids):
+        return self.buffer.fill_(len(input_ids))
+
+
+def test_the_default_batch_keeps_each_rows_own_logits():
+    strategy = OneOutputBuffer(None)
+    strategy.setup(None, StrategyContext(CPU, torch.float32, (1,), 8, 0, "greedy", 0.7))
+    answers = strategy.first_tokens([[1], [1, 2], [1, 2, 3]])
+    assert [answer.logits.tolist() for answer in answers] == [[n] * 8 for n in (1, 2, 3)]

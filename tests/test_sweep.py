@@ -10,11 +10,12 @@ import torch
 
 from bench.config.schema import parse_config
 from bench.jobs.build import build_job
-from bench.jobs.job import Job
+from bench.jobs.job import RESTART, Job
 from bench.judging.references import References, unseen_key
 from bench.judging.rule import JudgingRule
 from bench.judging.verdicts import judge_request
-from bench.running.worker import sweep
+from bench.running.worker import run_job
+from bench.scenarios.events import FatalEvent, PointEvent, StrategyEvent
 from bench.targets.base import Target, Timed
 from strategies.base import FirstToken
 from strategies.baseline import Baseline
@@ -35,9 +36,9 @@ def tiny_job(folder, strategy: str, **sections) -> Job:
 
 def points_of(job: Job) -> dict[int, dict]:
     events = []
-    sweep(job, events.append)
-    assert not [e for e in events if e["event"] == "fatal"]
-    return {e["prompt_len"]: e for e in events if e["event"] == "point"}
+    run_job(job, events.append)
+    assert not [e for e in events if isinstance(e, FatalEvent)]
+    return {e.point.prompt_len: e.point.to_dict() for e in events if isinstance(e, PointEvent)}
 
 
 def register(monkeypatch, cls) -> None:
@@ -290,11 +291,12 @@ def test_the_sweep_judges_by_the_models_depth(judged_run, monkeypatch):
     for layers, agreed in ((CALIBRATED_LAYERS, 0), (3 * CALIBRATED_LAYERS, PROMPTS)):
         deep = dataclasses.replace(job, model=dataclasses.replace(job.model, layers=layers))
         events = []
-        sweep(deep, events.append)
-        for p in (e for e in events if e["event"] == "point"):
-            assert p["prompts_agreed"] == agreed, p["note"]
-        unseen = next(e for e in events if "unseen_len" in e)  # the unseen-length probe, judged by the same rule
-        assert unseen["unseen_matches_baseline"] is bool(agreed) and unseen["unseen_max_abs_logit_diff"] > 0
+        run_job(deep, events.append)
+        for p in (e.point for e in events if isinstance(e, PointEvent)):
+            assert p.prompts_agreed == agreed, p.note
+        # the unseen-length probe, judged by the same rule
+        unseen = next(e.record for e in events if isinstance(e, StrategyEvent) and e.record.unseen_len is not None)
+        assert unseen.unseen_matches_baseline is bool(agreed) and unseen.unseen_max_abs_logit_diff > 0
 
 
 def test_every_judgement_of_a_run_gets_the_models_layer_count(judged_run, monkeypatch, tmp_path):
@@ -339,7 +341,7 @@ def test_every_judgement_of_a_run_gets_the_models_layer_count(judged_run, monkey
     job = tiny_job(judged_run[0], "timed-wrong")
     job = dataclasses.replace(job, model=dataclasses.replace(job.model, layers=deep))
     points_of(job)
-    sweep(job.as_restart(), lambda event: None)
+    run_job(job.for_scenario(RESTART), lambda event: None)
     write_one_gpu_references(dataclasses.replace(job.for_strategy("baseline"), run_folder=tmp_path))
     assert {kind for kind, _ in seen} == {"compare", "prompt's tie chance", "timed"}
     assert {layers for _, layers in seen} == {deep}

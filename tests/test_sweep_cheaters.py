@@ -9,6 +9,7 @@ import torch
 
 from bench.judging.correctness import tolerance
 from bench.judging.rule import rule_of
+from bench.scenarios.events import PointEvent
 from bench.scenarios.sweep import run_sweep
 from bench.targets.base import Target, Timed
 from bench.targets.inprocess import InProcessTarget
@@ -145,12 +146,12 @@ def test_tokens_alone_leaning_on_near_ties_more_than_rounding_explains_fail_the_
             run_sweep(job.for_strategy("socket-like"), target, events.append)
         finally:
             target.close()
-    points = [e for e in events if e["event"] == "point"]
+    points = [e.point for e in events if isinstance(e, PointEvent)]
     assert len(points) == 2
     for p in points:
-        assert p["prompts_agreed"] == PROMPTS and p["timed_mismatches"] == 0, p["note"]  # each one accepted alone
+        assert p.prompts_agreed == PROMPTS and p.timed_mismatches == 0, p.note  # each one accepted alone
         if choose is honest:
-            assert p["matches_baseline"] is True and p["near_ties"] == 0 and p["near_ties_limit"] > 0
+            assert p.matches_baseline is True and p.near_ties == 0 and p.near_ties_limit > 0
         else:
-            assert p["matches_baseline"] is False and p["near_ties"] > p["near_ties_limit"], p
-            assert "near ties where the baseline's values allow an honest strategy" in p["note"]
+            assert p.matches_baseline is False and p.near_ties > p.near_ties_limit, p
+            assert "near ties where the baseline's values allow an honest strategy" in p.note

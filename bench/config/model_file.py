@@ -1,5 +1,5 @@
 """What a config can check about its model without torch or transformers: the architecture's fields
-(a preset's, a config.json's) are sane, and every prompt length fits its positions.
+(a preset's, a config.json's) are sane, and every length fits its positions (bench.config.lengths).
 
     check_against_model(cfg)   # raises ConfigError; load_config already calls it
 """
@@ -11,6 +11,7 @@ from typing import Any
 
 from bench.config.capped_file import read_capped
 from bench.config.errors import ConfigError, shown
+from bench.config.lengths import check_lengths
 from bench.config.presets import PRESETS
 from bench.config.shardable import unshardable_reason
 
@@ -26,18 +27,13 @@ MAX_MODEL_CONFIG_BYTES = 16 << 20
 def check_against_model(cfg: Any) -> None:
     """Check the model's fields, when known without transformers, and every length against its positions."""
     found = model_fields(cfg.model)
-    if found is None:
-        return  # a hub name: only transformers can read it, after this check
+    if found is None:  # a hub name: only transformers can read its positions (bench.models.build.check_lengths)
+        check_lengths(cfg, None)
+        return
     key, fields = found
     check_fields(key, fields, needs_model_type=key != "model.preset")
     check_tensor_parallel(fields, cfg.model.tensor_parallel)
-    limit = max_positions(fields)
-    keyed = [(f"prompts.lengths[{i}]", n) for i, n in enumerate(cfg.prompts.lengths)]
-    if cfg.measure.unseen_length is not None:
-        keyed.append(("measure.unseen_length", cfg.measure.unseen_length))
-    for name, n in keyed:
-        if limit is not None and n > limit:
-            raise ConfigError(f"{name}: {n} exceeds the model's maximum positions ({limit})")
+    check_lengths(cfg, max_positions(fields))
 
 
 def check_tensor_parallel(fields: dict, world_size: int) -> None:
@@ -60,8 +56,12 @@ def model_fields(spec: Any) -> tuple[str, dict] | None:
             raise ConfigError(f"model.config: {shown(spec.config)} does not exist; "
                               "give a config.json or a folder holding one")
         return "model.config", read_model_config(path / "config.json" if path.is_dir() else path, "model.config")
+    if Path(spec.name_or_path).is_absolute() and not Path(spec.name_or_path).exists():  # no hub id is absolute
+        raise ConfigError(f"model.name_or_path: {shown(spec.name_or_path)} does not exist; give a model folder "
+                          "or a hub name")
     local = Path(spec.name_or_path) / "config.json"
-    return ("model.name_or_path", read_model_config(local, "model.name_or_path")) if local.is_file() else None
+    # exists, not is_file: a FIFO or a folder named config.json is refused by name, not sent to the hub
+    return ("model.name_or_path", read_model_config(local, "model.name_or_path")) if local.exists() else None
 
 
 def preset_fields(name: str) -> dict:

@@ -1,7 +1,7 @@
 """YAML config -> frozen, validated dataclasses, before any model is loaded; imports no torch.
 
     cfg = load_config("configs/default.yaml")   # raises ConfigError with a one-line message
-    cfg = with_overrides(cfg, lengths=[10, 50])  # the command line's flags, checked the same way
+    cfg = load_config(path, Overrides(settings=(parse_setting("measure.repeats=50"),)))  # the command line's
 
 Every error names the offending key (dotted path), the value (cut if long), and what is allowed.
 The file is read by yaml_file.read_yaml; the model's fields are checked by model_file.check_against_model.
@@ -14,16 +14,20 @@ from pathlib import Path
 from typing import Any
 
 from bench.config.errors import ConfigError, shown
+from bench.config.load import LoadConfig, parse_load
 from bench.config.model_file import check_against_model
-from bench.config.names import BASELINE
+from bench.config.names import AUTO_ATTENTION, BASELINE
 from bench.config.options import build_options, check_choice, check_int, check_keys, check_path_text, check_seed
+from bench.config.overrides import Overrides, apply_overrides
+from bench.config.paths import command_line_path, resolve_paths
 from bench.config.presets import PRESETS
 from bench.config.yaml_file import read_yaml
 from strategies.option_types import OPTION_TYPES
 
 DTYPE_NAMES = ("float16", "bfloat16", "float32")
-# the names transformers' attn_implementation accepts; anything else fails the worker as it builds the model
-ATTN_IMPLEMENTATIONS = ("eager", "sdpa", "flash_attention_2", "flash_attention_3", "flex_attention")
+# auto (SDPA where the model supports it, else eager) and the names transformers' attn_implementation accepts;
+# anything else fails the worker as it builds the model
+ATTN_IMPLEMENTATIONS = (AUTO_ATTENTION, "eager", "sdpa", "flash_attention_2", "flash_attention_3", "flex_attention")
 DEVICES = ("auto", "cuda", "cpu")
 SAMPLING_MODES = ("greedy", "temperature")
 MAX_PROMPTS_PER_LENGTH = 64  # each prompt's reference logits are kept on disk; 64 bounds that file
@@ -51,7 +55,8 @@ class ModelConfig:
     name_or_path: str | None = None
     dtype: str = "float16"
     device: str = "auto"
-    attn_implementation: str = "sdpa"  # what HF picks by default on a recent torch
+    # transformers' own default: SDPA where the model's class supports it, else eager (GPT-J), named in the notes
+    attn_implementation: str = AUTO_ATTENTION
     seed: int = 0  # seeds the random weights, so two runs build the same model
     tensor_parallel: int = 1  # ranks the model is split over: one GPU each (cuda, NCCL) or gloo on the CPU
     tp_reference: str = "one-gpu"  # a tensor-parallel run's judge: see TP_REFERENCES
@@ -150,6 +155,7 @@ class BenchConfig:
     strategies: tuple[StrategySpec, ...] = ()
     output: str = "results"
     transport: str = "inprocess"  # or "ipc": the design document's generator server + client
+    load: LoadConfig | None = None  # TTFT under load, after the sweeps; None: not measured
     out_override: str | None = None  # the CLI's --out: the run folder itself
     raw: dict = field(default_factory=dict, compare=False)  # the YAML as given, stored in run.json
 
@@ -197,7 +203,7 @@ def _strategies(raw: Any) -> tuple[StrategySpec, ...]:
     return tuple(specs)
 
 
-TOP_KEYS = ("name", "model", "prompts", "sampling", "measure", "strategies", "output", "transport", "tags")
+TOP_KEYS = ("name", "model", "prompts", "sampling", "measure", "strategies", "output", "transport", "tags", "load")
 TRANSPORTS = ("inprocess", "ipc")
 
 
@@ -222,15 +228,19 @@ def parse_config(raw: Any, source: str = "config") -> BenchConfig:
                           "needs transport: inprocess")
     if prompts.text is not None and model.name_or_path is None:
         raise ConfigError("prompts.text: needs a tokenizer, so model.name_or_path; presets and config: have none")
+    sampling = _section(raw, "sampling", SamplingConfig)
+    strategies = _strategies(raw.get("strategies"))
     cfg = BenchConfig(
         name=name,
         model=model,
         prompts=prompts,
-        sampling=_section(raw, "sampling", SamplingConfig),
+        sampling=sampling,
         measure=_section(raw, "measure", MeasureConfig),
-        strategies=_strategies(raw.get("strategies")),
+        strategies=strategies,
         output=output,
         transport=transport,
+        load=parse_load(raw.get("load"), [s.name for s in strategies], prompts.lengths, sampling.mode,
+                        model.tensor_parallel),
         raw=raw,
     )
     check_folders(cfg)
@@ -273,50 +283,18 @@ def check_folders(cfg: BenchConfig) -> None:
             raise ConfigError(f"{key}: {shown(str(path))} is an existing file, not a folder")
 
 
-def load_config(path: str | Path) -> BenchConfig:
-    """Read and validate a YAML config file; every problem is a one-line ConfigError."""
-    return parse_config(resolve_paths(read_yaml(path), Path(path).parent), str(path))
-
-
-def resolve_paths(raw: Any, folder: Path) -> Any:
-    """Relative paths written in a config (output, model.config, a local model.name_or_path) read
-    against the config file's folder and made absolute, so every process and every working
-    directory agree; an absent output stays the default, relative to the working directory."""
-    if not isinstance(raw, dict):
-        return raw  # parse_config names the problem
-    folder = folder.absolute()
-    raw = dict(raw)
-    if isinstance(raw.get("output"), str) and raw["output"] and not Path(raw["output"]).is_absolute():
-        raw["output"] = str(folder / raw["output"])
-    model = raw.get("model")
-    if isinstance(model, dict):
-        model = dict(model)
-        for key in ("config", "name_or_path"):
-            value = model.get(key)
-            if isinstance(value, str) and value and not Path(value).is_absolute():
-                # a name_or_path that is not a folder beside the config is a hub id: kept as written
-                if key == "config" or (folder / value).exists():
-                    model[key] = str(folder / value)
-        raw["model"] = model
-    return raw
-
-
-def with_overrides(cfg: BenchConfig, strategies: list[str] | None = None, lengths: list[int] | None = None,
-                   output: str | None = None, repeats: int | None = None,
-                   tags: dict[str, str] | None = None) -> BenchConfig:
-    """Apply the CLI's --strategies / --lengths / --repeats / --out / --tag to a loaded config, re-validating."""
-    raw = dict(cfg.raw)
-    if tags:
-        raw["tags"] = {**(raw.get("tags") or {}), **tags}
-    if strategies:
-        by_name = {s.get("name") if isinstance(s, dict) else s: s for s in raw.get("strategies", [])}
-        raw["strategies"] = [by_name.get(n, {"name": n}) for n in strategies]
-    if lengths:
-        raw["prompts"] = {**(raw.get("prompts") or {}), "lengths": list(lengths)}
-    if repeats is not None:
-        raw["measure"] = {**(raw.get("measure") or {}), "repeats": repeats}
-    if output is not None:
-        check_path_text("--out", output)
-    cfg = dataclasses.replace(parse_config(raw), out_override=output)
+def load_config(path: str | Path, overrides: Overrides | None = None) -> BenchConfig:
+    """Read a YAML config file, make the command line's overrides on its raw mapping, then validate;
+    every problem is a one-line ConfigError. Relative paths read against the config's folder, those
+    given on the command line against the working directory."""
+    overrides = overrides or Overrides()
+    settings = tuple((keys, command_line_path(keys, value)) for keys, value in overrides.settings)
+    raw = apply_overrides(resolve_paths(read_yaml(path), Path(path).parent),
+                          dataclasses.replace(overrides, settings=settings))
+    cfg = parse_config(raw, str(path))
+    if overrides.out is None:
+        return cfg
+    check_path_text("--out", overrides.out)
+    cfg = dataclasses.replace(cfg, out_override=overrides.out)
     check_folders(cfg)
     return cfg

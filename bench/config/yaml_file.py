@@ -39,23 +39,29 @@ def read_yaml(path: str | Path) -> Any:
     except UnicodeDecodeError as exc:
         byte = f"0x{data[exc.start]:02x}"
         raise ConfigError(f"{path}: not a UTF-8 text file (byte {byte} at offset {exc.start})") from None
+    return parse_yaml(text, str(path))
+
+
+def parse_yaml(text: str, source: str) -> Any:
+    """The parsed YAML document of `text` (a file's, or a --set value), with the file's limits on
+    nesting, duplicate keys and alias expansion; a ConfigError naming `source` and the problem."""
     loader = None
     try:
-        _refuse_deep_nesting(text, str(path))
+        _refuse_deep_nesting(text, source)
         loader = yaml.SafeLoader(text)
         node = loader.get_single_node()
         if node is None:
             return None
-        _expanded_size(node, str(path), "", 0, {}, set())
+        _expanded_size(node, source, "", 0, {}, set())
         return loader.construct_document(node)
     except yaml.reader.ReaderError as exc:
-        raise ConfigError(f"{path}: malformed YAML: character #x{exc.character:04x} at offset {exc.position} "
+        raise ConfigError(f"{source}: malformed YAML: character #x{exc.character:04x} at offset {exc.position} "
                           "is not allowed") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise ConfigError(f"{path}: malformed YAML{where}: {problem}") from None
+        raise ConfigError(f"{source}: malformed YAML{where}: {problem}") from None
     finally:
         if loader is not None:
             loader.dispose()

@@ -48,13 +48,15 @@ def check_ranks(model, config, device) -> None:
 def build_job(cfg: BenchConfig, strategy: str = BASELINE) -> Job:
     """Validate what the config alone cannot (lengths against the model, the device) and fix the
     prompts, once for the whole run. Raises ConfigError with a one-line message."""
+    from bench.models.attention import check_attention
     from bench.models.build import check_lengths, decoder_layers, hf_config, max_positions, resolve_device, text_config
     from bench.models.prompts import pad_token_id, prompt_set, special_token_ids, tokenize_text
 
     config = hf_config(cfg.model)
-    check_lengths(cfg.prompts.lengths, config, cfg.measure.unseen_length)
+    check_lengths(cfg, config)
     device = resolve_device(cfg.model.device)
     check_ranks(cfg.model, config, device)
+    check_attention(cfg.model, config)
     tokenizer = None
     if cfg.prompts.text is not None:
         from transformers import AutoTokenizer

@@ -1,7 +1,7 @@
 """The job record: what a worker or a generator server is asked to run, validated once by the parent.
 
     job = build_job(cfg)                      # bench.jobs.build: config checks, device, model facts, prompts: once
-    worker_job = job.for_strategy("jit-only")
+    worker_job = job.for_strategy("jit-only")   # .for_scenario(LOAD, batching) for a load run
     Job.from_dict(json.loads(json.dumps(worker_job.to_dict())))  # across a process boundary
 
 The receiving process trusts the record: it resolves no device, reads no tokenizer and checks
@@ -14,8 +14,13 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.config.load import ServerBatching
 from bench.config.names import BASELINE
 from bench.config.schema import BenchConfig, parse_config
+
+# the scenarios a worker runs (bench/scenarios/): the sweep of every length; a restart of a strategy that
+# compiled, finding its compile cache; the load scenario, through a generator server with one batching setting
+SWEEP, RESTART, LOAD = "sweep", "restart", "load"
 
 
 @dataclass(frozen=True)
@@ -48,7 +53,8 @@ class Job:
     unseen_len: int  # the cold-start probe's length: one nobody prepares
     unseen_prompt: tuple[int, ...]
     prompt_source: PromptSource
-    restart: bool = False  # a second start of a strategy that compiled, finding its compile cache (sweep.run_restart)
+    scenario: str = SWEEP
+    batching: ServerBatching | None = None  # the load scenario's server setting (one of load.batching)
 
     @property
     def is_baseline(self) -> bool:
@@ -65,9 +71,17 @@ class Job:
         """The same job for another strategy of the config."""
         return dataclasses.replace(self, strategy=name)
 
-    def as_restart(self) -> "Job":
-        """This strategy's job started again: ready time and correctness only, no sweep."""
-        return dataclasses.replace(self, restart=True)
+    def for_scenario(self, scenario: str, batching: ServerBatching | None = None) -> "Job":
+        """The same strategy's job in another scenario (a load run names its batching setting)."""
+        return dataclasses.replace(self, scenario=scenario, batching=batching)
+
+    @property
+    def label(self) -> str:
+        """How the progress bar and the logs name this job: 'jit+cuda', 'jit+cuda (restart)', 'jit+cuda (load
+        batch16)'."""
+        if self.scenario == SWEEP:
+            return self.strategy
+        return f"{self.strategy} ({self.scenario}{'' if self.batching is None else ' ' + self.batching.label})"
 
     def to_dict(self) -> dict:
         """A JSON-ready mapping; Job.from_dict reverses it."""
@@ -75,7 +89,8 @@ class Job:
                 "run_folder": str(self.run_folder), "device": self.device, "model": dataclasses.asdict(self.model),
                 "prompts": {str(n): [list(p) for p in ps] for n, ps in self.prompts.items()},
                 "unseen_len": self.unseen_len, "unseen_prompt": list(self.unseen_prompt),
-                "prompt_source": dataclasses.asdict(self.prompt_source), "restart": self.restart}
+                "prompt_source": dataclasses.asdict(self.prompt_source), "scenario": self.scenario,
+                "batching": None if self.batching is None else dataclasses.asdict(self.batching)}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Job":
@@ -84,7 +99,8 @@ class Job:
                    device=data["device"], model=ModelFacts(**data["model"]),
                    prompts={int(n): tuple(tuple(p) for p in ps) for n, ps in data["prompts"].items()},
                    unseen_len=data["unseen_len"], unseen_prompt=tuple(data["unseen_prompt"]),
-                   prompt_source=source_from_dict(data["prompt_source"]), restart=data["restart"])
+                   prompt_source=source_from_dict(data["prompt_source"]), scenario=data["scenario"],
+                   batching=None if data["batching"] is None else ServerBatching(**data["batching"]))
 
 
 def source_from_dict(data: dict) -> PromptSource:

@@ -78,3 +78,4 @@ def named(lines: list[str], what: str) -> list[str]:
     """The first NAMED lines, then how many more."""
     more = [f"{len(lines) - NAMED} more {what}"] if len(lines) > NAMED else []
     return lines[:NAMED] + more
+

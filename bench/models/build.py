@@ -7,12 +7,13 @@ import torch
 from transformers import AutoConfig, AutoModelForCausalLM, PretrainedConfig
 
 from bench.config.errors import ConfigError
+from bench.config.lengths import check_lengths as check_config_lengths
+from bench.config.model_file import POSITION_KEYS
 from bench.config.presets import PRESETS
-from bench.config.schema import ModelConfig
+from bench.config.schema import BenchConfig, ModelConfig
+from bench.models.attention import hf_attention
 from bench.models.dtypes import TORCH_DTYPES
 from bench.models.random_weights import materialize
-
-POSITION_KEYS = ("max_position_embeddings", "n_positions", "max_sequence_length", "seq_length")
 
 
 def hf_config(spec: ModelConfig) -> PretrainedConfig:
@@ -58,14 +59,10 @@ def decoder_layers(config: PretrainedConfig) -> int:
     return layers if isinstance(layers, int) and layers > 0 else 1
 
 
-def check_lengths(lengths: tuple[int, ...], config: PretrainedConfig, unseen_length: int | None = None) -> None:
-    """Every prompt length (and the cold-start probe's) must fit the model's positions."""
-    limit = max_positions(config)
-    keyed = [(f"prompts.lengths[{i}]", n) for i, n in enumerate(lengths)]
-    keyed += [("measure.unseen_length", unseen_length)] if unseen_length is not None else []
-    for key, n in keyed:
-        if limit is not None and n > limit:
-            raise ConfigError(f"{key}: {n} exceeds the model's maximum positions ({limit})")
+def check_lengths(cfg: BenchConfig, config: PretrainedConfig) -> None:
+    """Every length the config names (prompts, the probe's, graph buckets) must fit the model's positions:
+    for a hub model, known only once transformers read its config."""
+    check_config_lengths(cfg, max_positions(config))
 
 
 def resolve_device(name: str) -> torch.device:
@@ -85,11 +82,11 @@ def build_model(spec: ModelConfig, config: PretrainedConfig, device: torch.devic
     if spec.name_or_path is not None:
         # no device_map: it needs accelerate, which the tool does not depend on
         model = AutoModelForCausalLM.from_pretrained(
-            spec.name_or_path, dtype=dtype, attn_implementation=spec.attn_implementation).to(device)
+            spec.name_or_path, dtype=dtype, attn_implementation=hf_attention(spec.attn_implementation)).to(device)
     else:
         with torch.device("meta"):  # shapes only: the values are drawn on the device, no CPU detour
             model = AutoModelForCausalLM.from_config(
-                config, dtype=dtype, attn_implementation=spec.attn_implementation)
+                config, dtype=dtype, attn_implementation=hf_attention(spec.attn_implementation))
         materialize(model, spec.seed, device)
     return model.eval()
 

@@ -11,6 +11,7 @@ import itertools
 import numpy as np
 from transformers import PretrainedConfig
 
+from bench.config.errors import ConfigError
 from bench.models.build import text_config
 
 TRIES_PER_PROMPT = 4  # collisions are rare; a text of period p gives p rotations, then shuffles
@@ -54,18 +55,23 @@ def text_prompt(length: int, text_ids, seed: int, index: int = 0) -> list[int]:
 
 
 def tokenize_text(text: str, tokenizer) -> tuple[int, ...]:
-    """The text's tokens, no special tokens. Raises ValueError on a text of no tokens."""
+    """The text's tokens, no special tokens. Raises ConfigError on a text of no tokens."""
     ids = tokenizer(text, add_special_tokens=False)["input_ids"]
     if not ids:
-        raise ValueError("prompts.text: the tokenizer turned the text into no tokens")
+        raise ConfigError("prompts.text: the tokenizer turned the text into no tokens")
     return tuple(ids)
 
 
 def candidates(length: int, seed: int, vocab_size: int, avoid, text_ids):
-    """The length's stream of candidate prompts: the text's (text_ids set) or synthetic ones."""
+    """The length's stream of candidate prompts: the text's (text_ids set) or synthetic ones.
+    Raises ConfigError when the vocabulary holds nothing but the special tokens a synthetic prompt avoids."""
     if text_ids is not None:
         return (text_prompt(length, text_ids, seed, i) for i in itertools.count())
     allowed = allowed_ids(vocab_size, avoid)
+    if not allowed.size:
+        raise ConfigError(f"model: its vocabulary of {vocab_size} tokens holds only special tokens "
+                          f"({', '.join(map(str, sorted(avoid)))}), which a synthetic prompt leaves out; "
+                          "give a larger vocab_size")
     return (synthetic_prompt(length, seed, allowed, i) for i in itertools.count())
 
 

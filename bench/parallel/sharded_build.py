@@ -24,6 +24,8 @@ from torch.distributed.tensor import DTensor, Shard
 from torch.distributed.tensor.parallel import parallelize_module
 from transformers import AutoModelForCausalLM, PretrainedConfig
 
+from bench.config.names import AUTO_ATTENTION
+from bench.models.attention import hf_attention
 from bench.models.meta_fill import fill_parameters
 from bench.models.random_weights import TILE_COLS, TILE_ROWS, materialize
 from bench.models.safetensors_blocks import SafetensorsBlocks
@@ -31,7 +33,7 @@ from bench.parallel.plan import tensor_parallel_plan
 
 
 def build_sharded_model(config: PretrainedConfig, mesh: DeviceMesh, seed: int, dtype: torch.dtype,
-                        attn_implementation: str = "sdpa",
+                        attn_implementation: str = AUTO_ATTENTION,
                         tile: tuple[int, int] = (TILE_ROWS, TILE_COLS)) -> nn.Module:
     """This rank's part of a random-weight model: split Linears hold their shard, the rest is whole; eval mode."""
     model = meta_parallel_model(config, mesh, dtype, attn_implementation)
@@ -39,7 +41,7 @@ def build_sharded_model(config: PretrainedConfig, mesh: DeviceMesh, seed: int, d
 
 
 def load_sharded_model(config: PretrainedConfig, folder: str, mesh: DeviceMesh, dtype: torch.dtype,
-                       attn_implementation: str = "sdpa") -> nn.Module:
+                       attn_implementation: str = AUTO_ATTENTION) -> nn.Module:
     """This rank's part of a safetensors checkpoint, read block by block; eval mode."""
     blocks = SafetensorsBlocks(folder)  # a folder it cannot read fails here, before any model is made
     model = meta_parallel_model(config, mesh, dtype, attn_implementation)
@@ -50,7 +52,8 @@ def meta_parallel_model(config: PretrainedConfig, mesh: DeviceMesh, dtype: torch
                         attn_implementation: str) -> nn.Module:
     """The model on the meta device with the plan applied: shapes and placements, no memory."""
     with torch.device("meta"):
-        model = AutoModelForCausalLM.from_config(config, dtype=dtype, attn_implementation=attn_implementation)
+        model = AutoModelForCausalLM.from_config(config, dtype=dtype,
+                                                 attn_implementation=hf_attention(attn_implementation))
     parallelize_module(model, mesh, tensor_parallel_plan(model, mesh.size()))
     return model
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench.reporting.report import FLOAT_FORMAT, load_samples
-from bench.reporting.results_io import read_run
+from bench.reporting.dotted_keys import flatten
+from bench.reporting.report import FLOAT_FORMAT, load_checked
 from bench.reporting.stats import DEFAULT_LEVEL, METHOD, ratio_of_medians
 from bench.reporting.tables import fmt, markdown_table
 
@@ -34,26 +34,13 @@ class RunSamples:
 
 
 def load_run_samples(folder: Path) -> RunSamples:
-    """Read a run folder for comparison; a missing or unreadable folder raises ValueError."""
+    """Read a run folder for comparison, checked as the report checks it (ConfigError naming the problem)."""
     folder = Path(folder)
-    run = read_run(folder)
-    samples = load_samples(folder)
+    run, samples = load_checked(folder)
     ok = {(p["strategy"], p["prompt_len"]) for p in run["points"] if p["status"] == "ok"}
     by_point = {(s, int(n)): g["ttft_ns"].to_numpy(dtype=np.float64) / 1e6
                 for (s, n), g in samples.groupby(["strategy", "prompt_len"]) if (s, int(n)) in ok}
     return RunSamples(str(folder), run, by_point)
-
-
-def flatten(value, prefix: str = "") -> dict[str, object]:
-    """A nested config as dotted keys; strategy lists are keyed by strategy name."""
-    if isinstance(value, dict):
-        out = {}
-        for k, v in value.items():
-            out.update(flatten(v, f"{prefix}.{k}" if prefix else str(k)))
-        return out
-    if isinstance(value, list) and value and all(isinstance(v, dict) and "name" in v for v in value):
-        return flatten({v["name"]: {k: x for k, x in v.items() if k != "name"} or "listed" for v in value}, prefix)
-    return {prefix: value}
 
 
 def differences(runs: list[RunSamples]) -> list[tuple[str, list]]:

@@ -10,10 +10,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from bench.config.errors import ConfigError
 from bench.reporting.columns import COLUMNS
-from bench.reporting.plots import write_plots
-from bench.reporting.results_io import SAMPLES_FILE, check_samples, read_run
-from bench.reporting.samples_file import scan_samples
+from bench.reporting.load_report import write_load_report
+from bench.reporting.load_summary import LOAD_SUMMARY_FILE
+from bench.reporting.plots import plot_title, write_plots
+from bench.reporting.results_io import SAMPLES_FILE, read_run
+from bench.reporting.sample_checks import check_samples
+from bench.reporting.samples_file import SAMPLE_COLUMNS, scan_samples
 from bench.reporting.stats import DEFAULT_LEVEL, METHOD
 from bench.reporting.summary import build_summary
 from bench.reporting.tables import report_markdown
@@ -23,24 +27,29 @@ SUMMARY_JSON_FILE = "summary.json"
 TABLE_FILE = "table.md"
 FLOAT_FORMAT = "%.4f"  # 0.1 us resolution in ms: below timer noise, and stable across platforms
 FLOAT_DIGITS = 4  # summary.json's numbers rounded as FLOAT_FORMAT writes them, so both files agree
+SAMPLE_TYPES = {"strategy": "object", "prompt_len": "int64", "request": "int64", "ttft_ns": "int64",
+                "server_ttft_ns": "float64"}  # NaN: no server time (transport inprocess, format 1)
 RUN_METADATA_KEYS = ("format_version", "name", "status", "started", "finished", "resumed", "config",
                      "environment", "roofline")
 
 
-def load_samples(out_dir: Path) -> pd.DataFrame:
-    """samples.csv of a run folder (one row per timed request)."""
-    path = Path(out_dir) / SAMPLES_FILE
-    try:
-        return pd.read_csv(path, dtype={"ttft_ns": "int64", "server_ttft_ns": "float64"})
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"{path}: cannot read samples ({exc})") from None
+def load_checked(out_dir: Path) -> tuple[dict, pd.DataFrame]:
+    """run.json and samples.csv (one row per timed request), each read once and checked against the
+    other (ConfigError naming the file, the row or field, and the problem); what report, compare and
+    the README's tables read."""
+    run = read_run(out_dir)
+    scan = scan_samples(Path(out_dir) / SAMPLES_FILE)
+    check_samples(run, scan)
+    # per strategy in file order, so each point's samples keep their order (the bootstrap draws by position)
+    rows = [[f[0], int(f[1]), int(f[2]), int(f[3]), float(f[4]) if len(f) > 4 and f[4] else math.nan]
+            for strategy_rows in scan.rows.values() for f in (row.fields for row in strategy_rows)]
+    return run, pd.DataFrame(rows, columns=SAMPLE_COLUMNS).astype(SAMPLE_TYPES)
 
 
 def load_summary(out_dir: Path) -> tuple[dict, pd.DataFrame]:
-    """run.json and samples.csv, checked (ValueError naming the file and row), and their summary."""
-    run = read_run(out_dir)
-    check_samples(run, scan_samples(out_dir / SAMPLES_FILE))
-    return run, build_summary(run, load_samples(out_dir))
+    """run.json and samples.csv, checked (ConfigError naming the file and row), and their summary."""
+    run, samples = load_checked(out_dir)
+    return run, build_summary(run, samples)
 
 
 def _plain(value):
@@ -69,18 +78,24 @@ def write_report(out_dir: Path) -> pd.DataFrame:
     df.to_csv(out_dir / SUMMARY_FILE, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
     (out_dir / SUMMARY_JSON_FILE).write_text(summary_json(run, df))
     not_drawn = write_plots(df, run, out_dir / "plots")
-    (out_dir / TABLE_FILE).write_text(report_markdown(run, df, not_drawn))
+    load_section = write_load_report(out_dir, run, plot_title(run, df), FLOAT_FORMAT)
+    (out_dir / TABLE_FILE).write_text(report_markdown(run, df, not_drawn) + load_section)
     return df
 
 
-def write_reports(folders: list[Path]) -> list[str]:
-    """Write the report of every folder, going on past failures; returns one line per failure."""
-    failures = []
+def write_reports(folders: list[Path]) -> tuple[dict[Path, pd.DataFrame], list[str]]:
+    """Write the report of every folder, going on past failures; returns the summary of each folder
+    reported and one line per failure, each naming its folder or file."""
+    summaries, failures = {}, []
     for folder in folders:
         try:
-            write_report(folder)
-        except (ValueError, OSError) as exc:
+            summaries[folder] = write_report(folder)
+        except ConfigError as exc:  # a file that fails its checks: the message names it
             failures.append(str(exc))
             continue
-        print(f"rebuilt {folder}/summary.csv, table.md, plots/")
-    return failures
+        except Exception as exc:  # a disk error, or a value no check foresaw: the other folders still get theirs
+            failures.append(f"{folder}: cannot write its report ({type(exc).__name__}: {exc})")
+            continue
+        print(f"rebuilt {folder}/summary.csv, table.md, plots/" + (", load_summary.csv" if
+                                                                  (folder / LOAD_SUMMARY_FILE).exists() else ""))
+    return summaries, failures

@@ -13,8 +13,13 @@ import os
 from pathlib import Path
 from typing import Iterable
 
+from bench.config.capped_file import read_capped
+from bench.config.errors import ConfigError, shown
+from bench.reporting.dotted_keys import changed_keys
 from bench.reporting.records import PointRecord, StrategyRecord
-from bench.reporting.samples_file import SAMPLE_COLUMNS, SamplesScan, append_rows, scan_samples, truncate_to
+from bench.reporting.run_fields import run_problem
+from bench.reporting.sample_checks import samples_digest, samples_problem
+from bench.reporting.samples_file import SAMPLE_COLUMNS, append_rows, scan_samples, truncate_to
 
 # Bump with a comment saying why whenever a field changes meaning.
 # 1: first format.
@@ -25,15 +30,21 @@ from bench.reporting.samples_file import SAMPLE_COLUMNS, SamplesScan, append_row
 # 4: every warm-up and timed request asks a prompt of its own, and each timed token is checked
 #    against the baseline's for the same request: points gain timed_checked and timed_mismatches,
 #    and near_ties counts timed requests too. Version 3 left both new fields unset (None).
-# 5: what is judged is what was timed: max_abs_logit_diff and the prompts' verdicts come from the logits of
+# 5: points gain samples (their rows in samples.csv) and samples_sha256 (a digest of those rows), so
+#    a row deleted, duplicated, moved or edited is found on reading. Versions 1-4 are checked against
+#    measure.repeats instead (sample_checks.expected_rows).
+# 6: what is judged is what was timed: max_abs_logit_diff and the prompts' verdicts come from the logits of
 #    the timed call itself (no second, untimed call), a greedy token must be the argmax of them, and a timed
 #    request's near tie is decided on the baseline's values (its stored top logits), not the strategy's;
 #    points gain near_ties_limit (the near ties an honest strategy shows at most; more fail the point).
-#    Version 4 left it unset (None): its near ties were not bounded.
-FORMAT_VERSION = 5
-READABLE_VERSIONS = (1, 2, 3, 4, 5)  # a v1 folder simply has no server column
+#    Versions 1-5 left it unset (None): its near ties were not bounded.
+FORMAT_VERSION = 6
+READABLE_VERSIONS = (1, 2, 3, 4, 5, 6)  # a v1 folder simply has no server column
 RUN_FILE = "run.json"
 SAMPLES_FILE = "samples.csv"
+# the largest run.json here is 45 KB (9 lengths x 6 strategies); 64 MiB holds a thousand times more
+# points, and a bigger file is not a run record (it would be read whole into memory)
+MAX_RUN_FILE_BYTES = 64 << 20
 
 
 # what must not change between an interrupted run and its resumption
@@ -97,9 +108,11 @@ class RunRecord:
         server = point.server_samples_ns or [""] * len(point.samples_ns)
         samples = self.out_dir / SAMPLES_FILE
         size = samples.stat().st_size
-        append_rows(samples, [[strategy, point.prompt_len, i, ns, server_ns]
-                              for i, (ns, server_ns) in enumerate(zip(point.samples_ns, server))])
-        self.data["points"].append({"strategy": strategy, **point.stored()})
+        rows = [[strategy, point.prompt_len, i, ns, server_ns]
+                for i, (ns, server_ns) in enumerate(zip(point.samples_ns, server))]
+        append_rows(samples, rows)
+        self.data["points"].append({"strategy": strategy, **point.stored(), "samples": len(rows),
+                                    "samples_sha256": samples_digest(rows)})
         try:
             self.save()
         except BaseException:
@@ -115,7 +128,8 @@ class RunRecord:
         strategies, and why each finished strategy that failed the check is measured again."""
         data = read_run(out_dir)
         if data["config"] != config:
-            raise ValueError(f"{out_dir}: cannot resume: the config differs from the one this run started with")
+            raise ValueError(f"{out_dir}: cannot resume: the config differs from the one this run started with "
+                             f"({'; '.join(changed_keys(data['config'], config) or ['a list in another order'])})")
         changed = [f"{k} {data['environment'].get(k)!r} -> {environment.get(k)!r}" for k in RESUME_ENVIRONMENT_KEYS
                    if data["environment"].get(k) != environment.get(k)]
         if changed:
@@ -128,7 +142,8 @@ class RunRecord:
         data["points"] = [p for p in data["points"] if p["strategy"] in kept]
         data["status"], data["finished"] = "running", None
         data.setdefault("resumed", []).append(now())
-        rows = [row + [""] * (len(SAMPLE_COLUMNS) - len(row)) for name in kept for row in scan.rows.get(name, [])]
+        rows = [row.fields + [""] * (len(SAMPLE_COLUMNS) - len(row.fields)) for name in kept
+                for row in scan.rows.get(name, [])]
         return cls(out_dir, data, rows), kept, rejected
 
     def has_point(self, strategy: str, prompt_len: int) -> bool:
@@ -156,70 +171,21 @@ def finished_strategies(data: dict, lengths) -> set[str]:
     return done
 
 
-def expected_samples(data: dict) -> int | None:
-    """Timed requests per measured point (measure.repeats as the run stored it; None: not stored)."""
-    measure = data["config"].get("measure")
-    repeats = measure.get("repeats") if isinstance(measure, dict) else None
-    return repeats if isinstance(repeats, int) and not isinstance(repeats, bool) else None
-
-
-def samples_problem(data: dict, scan: SamplesScan, strategy: str) -> str | None:
-    """Why a strategy's samples can't be trusted (a bad row, a count that is not n), or None."""
-    if scan.file_problem or strategy in scan.problems:
-        return scan.file_problem or scan.problems[strategy]
-    counts: dict[int, int] = {}
-    for row in scan.rows.get(strategy, []):
-        counts[int(row[1])] = counts.get(int(row[1]), 0) + 1
-    n = expected_samples(data)
-    for p in data["points"]:
-        if p["strategy"] != strategy:
-            continue
-        want = (n if p["status"] == "ok" else 0)
-        got = counts.pop(p["prompt_len"], 0)
-        if want is not None and got != want:
-            return f"{scan.path}: {strategy} @ {p['prompt_len']} has {got} sample rows, expected {want}"
-    if counts:
-        return f"{scan.path}: {strategy} has sample rows at lengths without a point: {sorted(counts)}"
-    return None
-
-
-def check_samples(data: dict, scan: SamplesScan) -> None:
-    """ValueError naming the file and row unless every strategy's samples check out."""
-    names = dict.fromkeys([*(p["strategy"] for p in data["points"]), *scan.rows, *scan.problems])
-    problem = scan.file_problem or next(filter(None, (samples_problem(data, scan, n) for n in names)), None)
-    if problem:
-        raise ValueError(problem)
-
-
 def read_run(out_dir: Path) -> dict:
-    """run.json, checked for the structure the report and resume rely on (ValueError naming the file)."""
+    """run.json, checked field by field (run_fields.py); a ConfigError naming the file and the field."""
     path = Path(out_dir) / RUN_FILE
+    data = read_capped(path, MAX_RUN_FILE_BYTES, f"{path}: cannot read run record",
+                       f"{path}: larger than {MAX_RUN_FILE_BYTES} bytes; not a run record")
     try:
-        data = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{path}: cannot read run record ({exc})") from None
+        data = json.loads(data)
+    except (ValueError, RecursionError) as exc:  # bad JSON or UTF-8, a 5,000-digit number, deep nesting
+        raise ConfigError(f"{path}: cannot read run record ({str(exc)[:120] or type(exc).__name__})") from None
     if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a JSON object, got {type(data).__name__}")
-    if data.get("format_version") not in READABLE_VERSIONS:
-        raise ValueError(f"{path}: format_version {data.get('format_version')!r}; this tool reads {READABLE_VERSIONS}")
-    for key, kind in RUN_KEYS.items():
-        if not isinstance(data.get(key), kind):
-            raise ValueError(f"{path}: {key!r} missing or not a {kind.__name__}")
-    for i, point in enumerate(data["points"]):
-        problem = point_problem(point)
-        if problem:
-            raise ValueError(f"{path}: points[{i}]: {problem}")
+        raise ConfigError(f"{path}: expected a JSON object, got {type(data).__name__}")
+    version = data.get("format_version")
+    if type(version) is not int or version not in READABLE_VERSIONS:  # not 5.0, not true
+        raise ConfigError(f"{path}: format_version {shown(version)}; this tool reads {READABLE_VERSIONS}")
+    problem = run_problem(data)
+    if problem:
+        raise ConfigError(f"{path}: {problem}")
     return data
-
-
-RUN_KEYS = {"name": str, "status": str, "config": dict, "environment": dict, "strategies": dict, "points": list}
-
-
-def point_problem(point) -> str | None:
-    """Why a stored point can't be read, or None."""
-    if not isinstance(point, dict):
-        return f"expected an object, got {type(point).__name__}"
-    for key, kind in (("strategy", str), ("prompt_len", int), ("status", str)):
-        if not isinstance(point.get(key), kind) or isinstance(point.get(key), bool):
-            return f"{key!r} missing or not a {kind.__name__}"
-    return None

@@ -2,9 +2,10 @@
 
 A point's rows are appended with one write to a file opened for appending; if that write fails
 part-way (a full disk, a file size limit) the file is cut back to where it was, so it never ends
-in a partial row. Reading checks the header, the field count and the integers of every row, and
-that the file ends in a newline (a missing one means the last row was cut short). Problems name
-the file and the line.
+in a partial row. Reading checks the header, the field count and the integers of every row (times plausible: 1 ns to a
+day), and that the file ends in a newline (a missing one means the last row was cut short). Problems
+name the file and the line. Whether the rows are the ones run.json's points recorded is
+sample_checks' job.
 """
 from __future__ import annotations
 
@@ -13,9 +14,18 @@ import io
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
+
+from bench.config.capped_file import open_regular
+from bench.config.errors import ConfigError
 
 SAMPLE_COLUMNS = ["strategy", "prompt_len", "request", "ttft_ns", "server_ttft_ns"]
 V1_COLUMNS = SAMPLE_COLUMNS[:-1]  # format 1 had no server column
+TIME_COLUMNS = ("ttft_ns", "server_ttft_ns")
+# a first token a day after its prompt is no measurement this harness makes (100 such requests would
+# take months); the bound also keeps every time exact as a float64 and far inside int64
+MAX_TTFT_NS = 86_400 * 10 ** 9
+MAX_DIGITS = 18  # any integer this tool writes fits in int64 (19 digits); int() would refuse 4,300 only
 
 
 def append_rows(path: Path, rows: list[list]) -> None:
@@ -43,11 +53,16 @@ def truncate_to(path: Path, size: int) -> None:
     os.truncate(path, size)
 
 
+class SampleRow(NamedTuple):
+    line: int  # in the file, 1 being the header
+    fields: list[str]  # as written: strategy, prompt_len, request, ttft_ns[, server_ttft_ns]
+
+
 @dataclass
 class SamplesScan:
     """samples.csv read leniently: good rows per strategy, problems per strategy and for the file."""
     path: Path
-    rows: dict[str, list[list[str]]] = field(default_factory=dict)
+    rows: dict[str, list[SampleRow]] = field(default_factory=dict)
     problems: dict[str, str] = field(default_factory=dict)  # strategy -> its first bad row
     file_problem: str | None = None  # nothing in the file can be trusted
 
@@ -59,8 +74,14 @@ def row_problem(row: list[str], width: int) -> str | None:
     for name, value in zip(SAMPLE_COLUMNS[1:], row[1:]):
         if name == "server_ttft_ns" and value == "":
             continue
-        if not value.isdigit():
+        if not (value.isascii() and value.isdigit()):  # isdigit alone takes '²', which int() refuses
             return f"{name} {value[:20]!r} is not a non-negative integer"
+        if len(value) > MAX_DIGITS:
+            return f"{name} {value[:20]}... has more than {MAX_DIGITS} digits"
+        if name in TIME_COLUMNS and not 1 <= int(value) <= MAX_TTFT_NS:
+            return f"{name} {value[:20]} is not a plausible time in ns (1 ns to a day)"
+        if name == "prompt_len" and int(value) < 1:
+            return "prompt_len 0 is not a length"
     return None
 
 
@@ -68,7 +89,11 @@ def scan_samples(path: Path) -> SamplesScan:
     """Read samples.csv and check every row; never raises for bad content (see the problems)."""
     scan = SamplesScan(Path(path))
     try:
-        text = Path(path).read_text()
+        with open_regular(Path(path), f"{path}: cannot read") as f:  # a FIFO would block the reader
+            text = f.read().decode("utf-8")
+    except ConfigError as exc:
+        scan.file_problem = str(exc)
+        return scan
     except (OSError, UnicodeDecodeError) as exc:
         scan.file_problem = f"{path}: cannot read ({exc})"
         return scan
@@ -82,14 +107,17 @@ def scan_samples(path: Path) -> SamplesScan:
     for number, line in enumerate(body, start=2):
         if line == "" and number == len(lines):
             break
-        row = next(csv.reader([line]), [])
+        try:
+            row, unparsed = next(csv.reader([line]), []), None
+        except csv.Error as exc:  # a carriage return or NUL inside a field: no row this tool writes
+            row, unparsed = line.split(",", 1)[:1], f"not a CSV row ({exc})"
         name = row[0] if row else ""
-        problem = "the last row is incomplete (no newline)" if cut_short and number == len(lines) else None
+        problem = "the last row is incomplete (no newline)" if cut_short and number == len(lines) else unparsed
         problem = problem or (row_problem(row, len(header)) if name else "empty row")
         if problem and not name:
             scan.file_problem = f"{path}: line {number}: {problem}"
         elif problem:
             scan.problems.setdefault(name, f"{path}: line {number}: {problem}")
         else:
-            scan.rows.setdefault(name, []).append(row)
+            scan.rows.setdefault(name, []).append(SampleRow(number, row))
     return scan

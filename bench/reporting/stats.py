@@ -54,7 +54,7 @@ class Interval:
 
 @dataclass(frozen=True)
 class RatioEstimate:
-    """median(b) / median(a) with its bootstrap interval at `level`."""
+    """A percentile of b over the same percentile of a (the median unless said), with its bootstrap interval."""
     ratio: float
     low: float
     high: float
@@ -124,10 +124,18 @@ def percentile_cis(samples, qs: list[float], level: float = DEFAULT_LEVEL, resam
 def ratio_of_medians(a, b, level: float = DEFAULT_LEVEL, resamples: int = BOOTSTRAP_RESAMPLES,
                      seed: int = BOOTSTRAP_SEED) -> RatioEstimate:
     """median(b) / median(a), with a percentile bootstrap interval: a and b resampled independently."""
+    return ratio_of_percentiles(a, b, 50, level, resamples, seed)
+
+
+def ratio_of_percentiles(a, b, q: float, level: float = DEFAULT_LEVEL, resamples: int = BOOTSTRAP_RESAMPLES,
+                         seed: int = BOOTSTRAP_SEED) -> RatioEstimate:
+    """The q-th percentile (0-100) of b over that of a, with a percentile bootstrap interval: a and b
+    resampled independently."""
     xa, xb = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if xa.size == 0 or xb.size == 0:
         raise ValueError("no samples to compare")
     rng = np.random.default_rng(seed)
-    ratios = _bootstrap(xb, [50], rng, resamples)[0] / _bootstrap(xa, [50], rng, resamples)[0]
+    ratios = _bootstrap(xb, [q], rng, resamples)[0] / _bootstrap(xa, [q], rng, resamples)[0]
     low, high = np.percentile(ratios, _tails(level))
-    return RatioEstimate(float(np.median(xb) / np.median(xa)), float(low), float(high), level)
+    estimate = np.percentile(xb, q, method="linear") / np.percentile(xa, q, method="linear")
+    return RatioEstimate(float(estimate), float(low), float(high), level)

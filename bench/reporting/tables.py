@@ -8,6 +8,7 @@ import pandas as pd
 from bench.reporting.columns import label
 from bench.reporting.records import StrategyRecord
 from bench.reporting.stats import DEFAULT_LEVEL, METHOD
+from bench.reporting.verdict import stability_line
 
 
 def fmt(value, digits: int = 2) -> str:
@@ -26,8 +27,8 @@ def agreement(judged, agreed, near_ties) -> str:
     """'8/8', '8/8 (1 near tie)', or '-' where no prompt was judged."""
     if judged is None or judged is pd.NA or (isinstance(judged, float) and math.isnan(judged)):
         return "-"
-    text = f"{agreed}/{judged}"
-    return text + (f" ({near_ties} near tie{'s' if near_ties > 1 else ''})" if near_ties else "")
+    ties = 0 if near_ties is None or near_ties is pd.NA else near_ties  # unset where a point was judged otherwise
+    return f"{agreed}/{judged}" + (f" ({ties} near tie{'s' if ties > 1 else ''})" if ties else "")
 
 
 def interval(low, high, digits: int = 2) -> str:
@@ -160,12 +161,24 @@ def tp_sentence(ceilings: dict) -> str:
 
 
 def environment_line(run: dict) -> str:
+    """Device, driver (where a GPU driver ran), versions, commit, start and status."""
     env = run["environment"]
     device = env.get("device", {})
     where = device.get("device_name") or env.get("cpu")
+    driver = f", driver {env['driver']}" if env.get("driver") else ""
     commit = (env.get("git_commit") or "unknown")[:10] + (" (dirty)" if env.get("git_dirty") else "")
-    return (f"{where}, driver {env.get('driver') or '-'}, torch {env['torch']}, transformers {env['transformers']}, "
-            f"Python {env['python']}, commit {commit}, started {run['started']}, status {run['status']}")
+    named = (("torch", "torch"), ("transformers", "transformers"), ("Python", "python"))
+    versions = ", ".join(f"{name} {env.get(key) or '-'}" for name, key in named)
+    return f"{where}{driver}, {versions}, commit {commit}, started {run['started']}, status {run['status']}"
+
+
+def memory_sentence(df: pd.DataFrame) -> str:
+    """What the Memory column holds: GPU memory where a point measured it, else why it is empty."""
+    if df.mem_peak_gb.notna().any():
+        return "Memory is peak allocated GPU memory during the length's measurement."
+    if df.server_ttft_p50_ms.notna().any():
+        return "No GPU memory is measured with transport: ipc (the server holds it)."
+    return "No GPU memory is measured on a CPU run."
 
 
 def tags_line(run: dict) -> str:
@@ -182,11 +195,11 @@ def plots_line(not_drawn: dict[str, str]) -> str:
 def report_markdown(run: dict, df: pd.DataFrame, not_drawn: dict[str, str] | None = None) -> str:
     model = run["config"].get("model", {})
     source = model.get("preset") or model.get("config") or model.get("name_or_path")
-    parts = [f"# {run['name']}", "",
+    parts = [f"# {run['name']}", "", f"**Stability:** {stability_line(df)}", "",
              f"Model: `{source}`, {model.get('dtype', 'float16')}, batch 1. {environment_line(run)}.", "",
              "TTFT (ms) is the median (p50) of n timed requests, host wall clock from token ids on the host "
-             "to the first token id on the host. Memory is peak allocated GPU memory during the length's measurement. "
-             f"CI: {DEFAULT_LEVEL:.0%} interval, {METHOD}.", ""]
+             f"to the first token id on the host. {memory_sentence(df)} CI: {DEFAULT_LEVEL:.0%} interval, {METHOD}.",
+             ""]
     for line in (tags_line(run), plots_line(not_drawn) if not_drawn else ""):
         parts += [line, ""] if line else []
     for strategy, group in df.groupby("strategy", sort=False):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import glob
 import os
 from pathlib import Path
 
@@ -94,7 +95,10 @@ def refuse_existing(folder: Path, overwrite: bool, resume: bool) -> None:
 
 
 def remove_logs(folder: Path, strategies) -> None:
-    """Remove the log files this tool wrote for `strategies`; nothing else in logs/ is touched."""
+    """Remove the log files this tool wrote for `strategies` (sweep, restart, load runs); nothing else in logs/
+    is touched."""
     for name in strategies:
         for suffix in ("", ".restart"):
             (folder / LOGS / f"{name}{suffix}.log").unlink(missing_ok=True)
+        for path in (folder / LOGS).glob(f"{glob.escape(name)}.load-*.log"):
+            path.unlink(missing_ok=True)

@@ -24,7 +24,24 @@ def run_failure(data: dict) -> str | None:
         elif name == BASELINE and errors:
             lengths = ", ".join(str(p["prompt_len"]) for p in errors)
             reasons.append(f"{name} failed at length {lengths} (no reference there): {short(errors[0].get('note'))}")
+    reasons += load_failures(data.get("load") or {})
     return "; ".join(reasons) or None
+
+
+def load_failures(section: dict) -> list[str]:
+    """A load run that did not finish, and every load run with a level whose answers were not all the
+    baseline's (a saturated level is a measurement, not a failure)."""
+    reasons = []
+    for run in section.get("runs", []):
+        who = f"{run['strategy']} under load ({run['batching']})"
+        if run.get("status") in ("running", "error"):
+            reasons.append(f"{who} did not finish: {short(run.get('note'))}")
+        wrong = [lv for lv in section.get("levels", []) if (lv["strategy"], lv["batching"]) ==
+                 (run["strategy"], run["batching"]) and lv.get("correct") is False]
+        if wrong:
+            where = ", ".join(f"{lv['mode']} {lv['level']:g}" for lv in wrong)
+            reasons.append(f"{who} disagreed with the baseline at {where}: {short(wrong[0].get('note'))}")
+    return reasons
 
 
 def short(note: str | None) -> str:

@@ -1,9 +1,14 @@
-"""Runs a sweep: each strategy in its own worker process, results recorded as they arrive.
+"""Runs a config: each strategy's scenarios in worker processes of their own, results recorded as they arrive.
 
     from bench.running.runner import run; run(build_job(load_config("configs/default.yaml")))
+
+Per strategy the sweep, then (measure.restart, where the strategy compiled) its restart; after every
+sweep, the load scenario of each load strategy and batching setting. The runner knows which
+scenarios a strategy runs and files each worker's typed events; what a scenario does is its own.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -18,15 +23,19 @@ from tqdm import tqdm
 
 from bench.config.errors import ConfigError
 from bench.config.names import BASELINE
-from bench.jobs.job import Job
+from bench.jobs.job import LOAD, RESTART, Job
 from bench.judging.references import discard_references, has_references
 from bench.processes.lifetime import child_env, clean_stale, temp_folder
+from bench.reporting.load_io import (LOAD_KEY, add_level, discard_load, filed_levels, load_run, reopen_load,
+                                    set_load_run, start_load)
 from bench.reporting.records import PointRecord
 from bench.reporting.report import write_report
 from bench.reporting.results_io import RUN_FILE, RunRecord, read_run
 from bench.running import environment
 from bench.running.run_folder import RunLock, cannot_write, refuse_existing, remove_logs
 from bench.running.run_status import run_failure
+from bench.scenarios.events import (DeviceEvent, EventError, FatalEvent, LoadLevelEvent, LoadRunEvent, PhaseEvent,
+                                    PointEvent, RooflineEvent, StrategyEvent, decode)
 from strategies.registry import REGISTRY
 
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
@@ -50,30 +59,28 @@ def log_tail(path: Path) -> str:
     return " | ".join(lines[-LOG_TAIL_LINES:])
 
 
-def record_event(record: RunRecord, name: str, event: dict, started: float, progress: tqdm,
-                 restart: bool = False) -> str | None:
-    """File one worker event in the run record; returns the message of a fatal event."""
-    kind = event.pop("event")
-    if kind == "device":
-        record.set_device(event)
-    elif kind == "strategy":
-        record.set_strategy(name, **event)
-    elif kind == "ready":
-        record.set_strategy(name, ready_s=event["time"] - started)
-    elif kind == "restart_ready":
-        record.set_strategy(name, restart_ready_s=event["time"] - started)
-    elif kind == "imported":
-        record.set_strategy(name, **{"restart_imports_s" if restart else "imports_s": event["time"] - started})
-    elif kind == "roofline":
-        record.set_roofline(event)
-    elif kind == "stats":
-        record.set_strategy(name, stats=event["stats"])
-    elif kind == "phase":
-        progress.set_postfix_str(f"{name}{' (restart)' if restart else ''}: {event['text']}")
-    elif kind == "fatal":
-        return event["note"]
-    else:
-        record.add_point(name, PointRecord.from_dict(event))
+def file_event(record: RunRecord, job: Job, event, progress: tqdm) -> str | None:
+    """File one worker event in the run record; returns the note of a fatal event."""
+    name = job.strategy
+    if isinstance(event, FatalEvent):
+        return event.note
+    if isinstance(event, (LoadRunEvent, LoadLevelEvent)) and job.batching is None:
+        return f"the worker sent a {type(event).__name__} outside the load scenario"
+    if isinstance(event, PhaseEvent):
+        progress.set_postfix_str(f"{job.label}: {event.text}")
+    elif isinstance(event, DeviceEvent):
+        record.set_device({k: v for k, v in dataclasses.asdict(event).items() if v is not None})
+    elif isinstance(event, RooflineEvent):
+        record.set_roofline({k: v for k, v in dataclasses.asdict(event).items() if v is not None})
+    elif isinstance(event, StrategyEvent):
+        record.set_strategy(name, **event.record.stored())
+    elif isinstance(event, PointEvent):
+        record.add_point(name, event.point)
+        progress.update(1)
+    elif isinstance(event, LoadRunEvent):
+        set_load_run(record, name, job.batching.label, **event.record.stored())
+    elif isinstance(event, LoadLevelEvent):
+        add_level(record, name, job.batching.label, event.level, event.rows)
         progress.update(1)
     return None
 
@@ -100,7 +107,7 @@ def run_strategy(job: Job, record: RunRecord, progress: tqdm) -> None:
                     progress.update(1)
         elif restarts(job, record):
             record.set_strategy(name, restart_status="running")  # a resume measures an unfinished restart again
-            failure = run_worker(job.as_restart(), record, progress, cache)
+            failure = run_worker(job.for_scenario(RESTART), record, progress, cache)
             note = record.strategy(name).restart_note
             if failure:
                 note = "; ".join(filter(None, [note, f"the restart failed: {failure}"]))
@@ -115,16 +122,36 @@ def restarts(job: Job, record: RunRecord) -> bool:
     return REGISTRY[spec.name].compiles(spec.options)
 
 
+def run_load(job: Job, record: RunRecord, progress: tqdm) -> None:
+    """The job's strategy under load with its batching setting, in a worker of its own (a fresh compile
+    cache: the server is started as a user would start it); a strategy whose sweep did not finish is skipped."""
+    name, batching = job.strategy, job.batching.label
+    levels = job.config.load.levels()
+    sweep = record.strategy(name)
+    if sweep.status != "ok":
+        set_load_run(record, name, batching, status="skipped",
+                     note=f"its sweep was {sweep.status or 'not measured'}: {sweep.note or 'no reason given'}")
+        progress.update(len(levels))
+        return
+    set_load_run(record, name, batching, status="running")  # a resume measures an unfinished load run again
+    with temp_folder("cache") as cache:
+        failure = run_worker(job, record, progress, cache)
+    run = load_run(record, name, batching)
+    if failure or run.status == "running":
+        set_load_run(record, name, batching, status="error", note=failure or "the worker ended before the last level")
+        filed = filed_levels(record.data[LOAD_KEY], name, batching)
+        progress.update(len([key for key in levels if key not in filed]))
+
+
 def run_worker(job: Job, record: RunRecord, progress: tqdm, cache: str) -> str | None:
     """Start a worker for the job, with compile caches in `cache`, and record its events until it
-    exits; why it failed, or None."""
-    name = job.strategy
-    log_path = record.out_dir / "logs" / f"{name}{'.restart' if job.restart else ''}.log"
+    exits; why it failed, or None. An event the runner cannot read ends the worker: it failed."""
+    log_path = record.out_dir / "logs" / log_name(job)
     log_path.parent.mkdir(exist_ok=True)
     read_fd, write_fd = os.pipe()
-    message = {"job": job.to_dict(), "result_fd": write_fd}
     with open(log_path, "w") as log:
         started = time.time()  # process start, for the ready time
+        message = {"job": job.to_dict(), "result_fd": write_fd, "started": started}
         proc = subprocess.Popen(WORKER_COMMAND, stdin=subprocess.PIPE, stdout=log,
                                 stderr=subprocess.STDOUT, pass_fds=(write_fd,), env=worker_env(cache),
                                 cwd=REPO_ROOT, text=True, start_new_session=True)  # a group to end as one
@@ -135,7 +162,13 @@ def run_worker(job: Job, record: RunRecord, progress: tqdm, cache: str) -> str |
         try:
             with os.fdopen(read_fd) as events:
                 for line in events:
-                    fatal = record_event(record, name, json.loads(line), started, progress, job.restart) or fatal
+                    try:
+                        event = decode(line)
+                    except EventError as exc:
+                        fatal = f"the worker sent an event the runner cannot read: {exc}"
+                        proc.kill()
+                        break
+                    fatal = file_event(record, job, event, progress) or fatal
         finally:
             if proc.poll() is None and sys.exc_info()[0] is not None:
                 proc.kill()  # the run is being stopped: its worker goes too
@@ -147,10 +180,19 @@ def run_worker(job: Job, record: RunRecord, progress: tqdm, cache: str) -> str |
     return None
 
 
-def open_record(job: Job, env: dict, resume: bool, overwrite: bool) -> tuple[RunRecord, set[str]]:
-    """A new run record, or with `resume` the interrupted one in the run folder and the
-    strategies it finished whose samples check out. The baseline's reference file must be there
-    to keep anything."""
+def log_name(job: Job) -> str:
+    """logs/<strategy>.log for its sweep, <strategy>.restart.log, <strategy>.load-<batching>.log."""
+    if job.scenario == RESTART:
+        return f"{job.strategy}.restart.log"
+    if job.scenario == LOAD:
+        return f"{job.strategy}.load-{job.batching.label}.log"
+    return f"{job.strategy}.log"
+
+
+def open_record(job: Job, env: dict, resume: bool, overwrite: bool) -> tuple[RunRecord, set[str], set[tuple[str, str]]]:
+    """A new run record, or with `resume` the interrupted one in the run folder, the strategies whose
+    sweeps it finished with samples that check out, and the (strategy, batching) load runs it finished.
+    The baseline's reference file must be there to keep anything."""
     cfg, out_dir = job.config, job.run_folder
     refuse_existing(out_dir, overwrite, resume)
     if resume and (out_dir / RUN_FILE).exists():
@@ -161,7 +203,7 @@ def open_record(job: Job, env: dict, resume: bool, overwrite: bool) -> tuple[Run
         for name, reason in rejected.items():
             print(f"resume: measuring {name} again: its samples failed the check ({reason})", file=sys.stderr)
         if BASELINE in kept and has_references(out_dir):
-            return record, kept
+            return record, kept, reopen_load(record, cfg.load.levels(), cfg.load.slo_ttft_ms) if cfg.load else set()
         print(f"resume: {out_dir} has no finished baseline with its reference; measuring everything",
               file=sys.stderr)
     elif resume:
@@ -169,7 +211,11 @@ def open_record(job: Job, env: dict, resume: bool, overwrite: bool) -> tuple[Run
         print(f"resume: {out_dir} holds no run yet; starting one", file=sys.stderr)
     discard_references(out_dir)
     remove_logs(out_dir, [*previous_strategies(out_dir), *cfg.strategy_names()])
-    return RunRecord.start(out_dir, cfg.name, cfg.raw, env), set()
+    discard_load(out_dir)
+    record = RunRecord.start(out_dir, cfg.name, cfg.raw, env)
+    if cfg.load:
+        start_load(record, cfg.load.slo_ttft_ms)
+    return record, set(), set()
 
 
 def previous_strategies(out_dir: Path) -> list[str]:
@@ -195,16 +241,27 @@ def run(job: Job, resume: bool = False, overwrite: bool = False) -> Outcome:
     clean_stale()
     with RunLock(job.run_folder):
         try:
-            record, kept = open_record(job, env, resume, overwrite)
+            record, kept, kept_load = open_record(job, env, resume, overwrite)
         except OSError as exc:
             raise cannot_write(job.run_folder, exc) from None
-        return measure(job, record, kept)
+        return measure(job, record, kept, kept_load)
 
 
-def measure(job: Job, record: RunRecord, kept: set[str]) -> Outcome:
-    """Run the strategies not kept, then judge the run and write its report."""
+def load_jobs(job: Job) -> list[Job]:
+    """The load scenario's jobs: each load strategy (all of the config's by default) with each batching setting."""
+    load = job.config.load
+    if load is None:
+        return []
+    names = load.strategies or job.config.strategy_names()
+    return [job.for_strategy(name).for_scenario(LOAD, batching) for name in names for batching in load.batching]
+
+
+def measure(job: Job, record: RunRecord, kept: set[str], kept_load: set[tuple[str, str]]) -> Outcome:
+    """Run the sweeps and load runs not kept, then judge the run and write its report."""
     cfg, out_dir = job.config, job.run_folder
-    total = len(cfg.strategies) * len(cfg.prompts.lengths)
+    loads = load_jobs(job)
+    levels = len(cfg.load.levels()) if cfg.load else 0
+    total = len(cfg.strategies) * len(cfg.prompts.lengths) + len(loads) * levels
     status = "complete"
     with tqdm(total=total, desc=cfg.name, unit="point") as progress:
         try:
@@ -214,6 +271,12 @@ def measure(job: Job, record: RunRecord, kept: set[str]) -> Outcome:
                     continue
                 progress.set_postfix_str(spec.name)
                 run_strategy(job.for_strategy(spec.name), record, progress)
+            for load_job in loads:  # after every sweep: the baseline's references are all there
+                if (load_job.strategy, load_job.batching.label) in kept_load:
+                    progress.update(levels)
+                    continue
+                progress.set_postfix_str(load_job.label)
+                run_load(load_job, record, progress)
         except KeyboardInterrupt:
             status = "interrupted"
         except OSError as exc:  # a full disk, a folder made read-only mid-run: one line, not a traceback

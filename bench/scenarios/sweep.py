@@ -10,37 +10,84 @@ from __future__ import annotations
 
 import time
 import traceback
-from typing import Callable
 
-from bench.jobs.job import Job
+import torch
+
+from bench.jobs.job import SWEEP, Job
 from bench.jobs.requests import request_pool
 from bench.judging.references import References, prompt_key, unseen_key
 from bench.judging.rule import rule_of
 from bench.judging.timed_check import TimedJudge
 from bench.judging.verdicts import PromptVerdict, judge_request, tally
 from bench.measuring.clocks import timed_loop
-from bench.reporting.records import PointRecord
+from bench.measuring.roofline import measure_ceilings, model_shape
+from bench.models.build import hf_config
+from bench.models.dtypes import TORCH_DTYPES
+from bench.parallel.ceilings import measure_tp_ceilings
+from bench.parallel.one_gpu_references import write_one_gpu_references
+from bench.reporting.records import PointRecord, StrategyRecord
+from bench.scenarios.base import Scenario
+from bench.scenarios.events import Emit, PhaseEvent, PointEvent, RooflineEvent, StrategyEvent
 from bench.targets.base import Started, Target
 from bench.targets.loading import error_text
 
-Emit = Callable[[dict], None]
+
+class SweepScenario(Scenario):
+    """Every length of the config, then the unseen-length probe; the baseline also measures the roofline
+    and writes the references."""
+    name = SWEEP
+
+    def imported(self, seconds: float) -> StrategyEvent:
+        return StrategyEvent(StrategyRecord(imports_s=seconds))
+
+    def skip(self, job: Job, reason: str, emit: Emit) -> None:
+        emit(StrategyEvent(StrategyRecord(status="skipped", note=reason)))
+        for n in job.config.prompts.lengths:
+            emit(PointEvent(PointRecord(prompt_len=n, status="skipped", note=reason)))
+
+    def run(self, job: Job, target: Target, emit: Emit, started: float) -> None:
+        if job.is_baseline:
+            emit(RooflineEvent(**roofline_facts(job)))  # before any model takes memory
+        emit(StrategyEvent(StrategyRecord(tensor_parallel=job.config.model.tensor_parallel)))
+        if job.is_baseline and not job.writes_references:
+            write_one_gpu_references(job)
+        run_sweep(job, target, emit, started)
 
 
-def run_sweep(job: Job, target: Target, emit: Emit) -> None:
-    """Start the target, measure every length and the unseen-length probe, emitting events as they come."""
+def roofline_facts(job: Job) -> dict:
+    """The GPU's measured ceilings (before any model takes memory) and the model's shape."""
+    dtype = TORCH_DTYPES[job.config.model.dtype]
+    shape = {**model_shape(hf_config(job.config.model)), "bytes_per_param": dtype.itemsize}
+    device, ranks = torch.device(job.device), job.config.model.tensor_parallel
+    if device.type != "cuda":
+        return {"model": shape, "note": "roofline: the ceilings are measured on CUDA GPUs only"}
+    try:
+        if ranks > 1:
+            ceilings = measure_tp_ceilings(device, dtype, ranks, shape["hidden_size"], list(job.config.prompts.lengths))
+        else:
+            ceilings = measure_ceilings(device, dtype)
+    except Exception as exc:  # the floor is a column, not the run: the baseline goes on without it
+        traceback.print_exc()
+        return {"model": shape, "note": f"roofline: measuring the ceilings failed: {error_text(exc)}"}
+    return {"model": shape, "ceilings": ceilings}
+
+
+def run_sweep(job: Job, target: Target, emit: Emit, started_at: float | None = None) -> None:
+    """Start the target, measure every length and the unseen-length probe, emitting events as they come.
+    started_at: the process start (time.time()) the ready time counts from; None: now."""
+    started_at = time.time() if started_at is None else started_at
     refs = References(job.run_folder, writing=job.writes_references)
     started = target.start()
-    emit({"event": "ready", "time": time.time()})
-    emit({"event": "strategy", "status": "ok", **started.facts})
+    emit(StrategyEvent(StrategyRecord(ready_s=time.time() - started_at, status="ok", **started.facts)))
     for n in job.config.prompts.lengths:
-        emit({"event": "phase", "text": f"measuring {n} tokens"})
+        emit(PhaseEvent(f"measuring {n} tokens"))
         point = measure_length(job, target, refs, started, n)
         refs.save()
-        emit({"event": "point", **point.to_dict()})
-    emit({"event": "phase", "text": f"unseen length {job.unseen_len}"})
-    emit({"event": "strategy", **probe_unseen(job, target, refs)})
+        emit(PointEvent(point))
+    emit(PhaseEvent(f"unseen length {job.unseen_len}"))
+    emit(StrategyEvent(StrategyRecord(**probe_unseen(job, target, refs))))
     refs.save()
-    emit({"event": "stats", "stats": target.stats()})
+    emit(StrategyEvent(StrategyRecord(stats=target.stats())))
 
 
 def tokens_comparable(job: Job, target: Target) -> bool:

@@ -30,9 +30,12 @@ class IpcTarget(Target):
     transport = "ipc"
     seeded = False  # the server's RNG is its own: sampled tokens differ from request to request
 
-    def __init__(self, job: Job):
+    def __init__(self, job: Job, server_flags: tuple[str, ...] = ()):
+        """server_flags: more `python -m bench serve` flags (the load scenario's batching and connections)."""
         self.job = job
+        self.server_flags = server_flags
         self.folder = temp_folder("ipc")  # mode 0700: the socket is private
+        self.socket_path = str(Path(self.folder.name) / SOCKET_FILE)
         self.server: subprocess.Popen | None = None
         self.client = None
 
@@ -40,10 +43,16 @@ class IpcTarget(Target):
         folder = Path(self.folder.name)
         (folder / JOB_FILE).write_text(json.dumps(self.job.to_dict()))
         self.server = subprocess.Popen([sys.executable, "-m", "bench", "serve", "--job", str(folder / JOB_FILE),
-                                        "--socket", str(folder / SOCKET_FILE)],
+                                        "--socket", self.socket_path, *self.server_flags],
                                        env=child_env())  # the server dies with this worker, even by SIGKILL
-        self.client = connect_when_ready(str(folder / SOCKET_FILE), READY_TIMEOUT_S,
-                                         alive=lambda: self.server.poll() is None)
+        try:
+            self.client = connect_when_ready(self.socket_path, READY_TIMEOUT_S,
+                                             alive=lambda: self.server.poll() is None)
+        except TimeoutError:
+            if self.server.poll() is not None:  # its own error is in the log above this line
+                raise RuntimeError(f"the generator server exited with code {self.server.returncode} before it "
+                                   "answered") from None
+            raise
         facts = self.client.stats()
         prepared = {int(n): tuple(p) if isinstance(p, list) else p["error"] for n, p in facts["prepare"].items()}
         record = {k: facts[k] for k in ("model_build_ms", "setup_ms", "mem_weights_gb", "note")}

@@ -2,6 +2,7 @@
 
     python -m bench serve --config configs/default.yaml --strategy baseline --socket /tmp/ttft/s.sock
     python -m bench serve --job JOB.json --socket PATH   # a job record written by the ipc target
+    python -m bench serve ... --max-batch 16 --max-wait-us 500   # answer waiting requests in batches
 """
 from __future__ import annotations
 
@@ -11,12 +12,13 @@ from pathlib import Path
 
 import torch
 
+from bench.config.capped_file import open_regular
 from bench.config.errors import ConfigError
 from bench.config.schema import load_config
 from bench.jobs.build import build_job
 from bench.jobs.job import Job
 from bench.models.build import hf_config
-from bench.processes.lifetime import die_with_parent
+from bench.serving.batching import Batching
 from bench.serving.limits import ServerLimits
 from bench.serving.server import GeneratorServer
 from bench.serving.unix_socket import SocketError, bind_private
@@ -34,15 +36,16 @@ def job_from_config(config_path: str, strategy: str) -> Job:
 
 def job_from_file(path: str) -> Job:
     """A job record written by the ipc target (trusted: validated by the process that wrote it)."""
-    try:
-        return Job.from_dict(json.loads(Path(path).read_text()))
-    except (OSError, ValueError, KeyError, TypeError) as exc:  # TypeError: a field missing or unknown
-        raise ConfigError(f"--job: cannot read a job record from {path} ({exc})") from None
+    cannot_read = f"--job: cannot read a job record from {path}"
+    with open_regular(Path(path), cannot_read) as f:  # a FIFO or a folder is refused, not waited on
+        try:
+            return Job.from_dict(json.loads(f.read()))
+        except (OSError, ValueError, KeyError, TypeError) as exc:  # TypeError: a field missing or unknown
+            raise ConfigError(f"{cannot_read} ({exc})") from None
 
 
-def serve(job: Job, socket_path: str, limits: ServerLimits = ServerLimits()) -> int:
+def serve(job: Job, socket_path: str, limits: ServerLimits = ServerLimits(), batching: Batching = Batching()) -> int:
     """Load, prepare, serve until SIGTERM/SIGINT. Socket problems raise ConfigError."""
-    die_with_parent()  # started by an ipc worker: a killed worker takes its server along
     strategy = REGISTRY[job.strategy]
     reason = strategy.unavailable_reason(torch.device(job.device)) or strategy.refusal_reason(hf_config(job.config.model))
     if reason:
@@ -51,7 +54,7 @@ def serve(job: Job, socket_path: str, limits: ServerLimits = ServerLimits()) -> 
         listener = bind_private(Path(socket_path), limits.backlog)
     except (SocketError, OSError) as exc:
         raise ConfigError(f"--socket: {exc}") from None
-    server = GeneratorServer(listener, limits=limits)
+    server = GeneratorServer(listener, limits=limits, batching=batching)
     server.install_signal_handlers()  # a stop during the load still removes the socket file
     try:
         with torch.inference_mode():

@@ -9,6 +9,7 @@ import torch
 
 from bench.jobs.job import Job
 from bench.measuring.clocks import GB, timed_ms
+from bench.models.attention import attention_note
 from bench.models.build import build_model, hf_config, parameter_bytes
 from bench.models.dtypes import TORCH_DTYPES
 from strategies.base import Strategy, StrategyContext
@@ -22,11 +23,13 @@ class Loaded:
     setup_ms: float
     mem_weights_gb: float
     prepared: dict[int, object]  # length -> (jit_compile_ms | None, graph_capture_ms | None) or the exception
+    model_note: str | None = None  # what the build chose that the run should say (bench.models.attention)
 
     def facts(self) -> dict:
         """The strategy-level record of run.json."""
+        notes = [self.model_note, *self.strategy.notes]
         return {"model_build_ms": self.model_build_ms, "setup_ms": self.setup_ms,
-                "mem_weights_gb": self.mem_weights_gb, "note": "; ".join(self.strategy.notes)}
+                "mem_weights_gb": self.mem_weights_gb, "note": "; ".join(filter(None, notes))}
 
 
 def error_text(exc: BaseException) -> str:
@@ -86,4 +89,5 @@ def load_strategy(job: Job, device: torch.device | None = None,
     on_phase("setting up")
     _, setup_ms = timed_ms(lambda: strategy.setup(model, ctx), device)
     prepared = prepare_all(strategy, cfg.prompts.lengths, device, on_phase)
-    return Loaded(strategy, build_ms, setup_ms, parameter_bytes(model) / GB, prepared)
+    return Loaded(strategy, build_ms, setup_ms, parameter_bytes(model) / GB, prepared,
+                  attention_note(cfg.model, model))

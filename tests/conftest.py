@@ -72,6 +72,15 @@ def write_config(tmp_path):
     return write
 
 
+def two_tops(first: int, second: int, gap: float):
+    """[50] fp32 logits: the best two at ids first and second, `gap` apart (5.25 at the top: float16's tolerance is
+    0.164 there), over a falling floor (0 at id 0 to -0.98 at id 49: the last ids lie beyond a top 32)."""
+    import torch
+    logits = -torch.arange(50.0) / 50
+    logits[first], logits[second] = 5.25, 5.25 - gap
+    return logits
+
+
 def wait_until(predicate, timeout: float) -> bool:
     """Whether predicate() came true within timeout seconds (polled every 0.1 s)."""
     deadline = time.time() + timeout

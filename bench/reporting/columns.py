@@ -58,6 +58,8 @@ COLUMNS = (
     Column("prompts_judged", POINT, "distinct prompts compared with the baseline's", "Prompts agreed"),
     Column("prompts_agreed", POINT, "of those, prompts whose token and logits agreed"),
     Column("near_ties", POINT, "judged prompts and timed requests whose token differed within a near tie"),
+    Column("near_ties_limit", POINT, "the most near ties an honest strategy shows here (but once in 1000 points), "
+                                     "from the baseline's values; more fail the point"),
     Column("timed_checked", POINT, "timed requests whose token was compared with the baseline's same request"),
     Column("timed_mismatches", POINT, "of those, tokens other than the baseline's and no near tie"),
     Column("server_ttft_p50_ms", SAMPLES, "transport ipc: the server's median TTFT"),

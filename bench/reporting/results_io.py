@@ -33,8 +33,13 @@ from bench.reporting.samples_file import SAMPLE_COLUMNS, append_rows, scan_sampl
 # 5: points gain samples (their rows in samples.csv) and samples_sha256 (a digest of those rows), so
 #    a row deleted, duplicated, moved or edited is found on reading. Versions 1-4 are checked against
 #    measure.repeats instead (sample_checks.expected_rows).
-FORMAT_VERSION = 5
-READABLE_VERSIONS = (1, 2, 3, 4, 5)  # a v1 folder simply has no server column
+# 6: what is judged is what was timed: max_abs_logit_diff and the prompts' verdicts come from the logits of
+#    the timed call itself (no second, untimed call), a greedy token must be the argmax of them, and a timed
+#    request's near tie is decided on the baseline's values (its stored top logits), not the strategy's;
+#    points gain near_ties_limit (the near ties an honest strategy shows at most; more fail the point).
+#    Versions 1-5 left it unset (None): its near ties were not bounded.
+FORMAT_VERSION = 6
+READABLE_VERSIONS = (1, 2, 3, 4, 5, 6)  # a v1 folder simply has no server column
 RUN_FILE = "run.json"
 SAMPLES_FILE = "samples.csv"
 # the largest run.json here is 45 KB (9 lengths x 6 strategies); 64 MiB holds a thousand times more

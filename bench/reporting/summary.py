@@ -55,7 +55,8 @@ def build_summary(run: dict, samples: pd.DataFrame) -> pd.DataFrame:
     df = df.sort_values(["_order", "prompt_len"], kind="stable").drop(columns="_order").reset_index(drop=True)
     base = df[(df.strategy == BASELINE) & (df.status == "ok")].set_index("prompt_len")["ttft_p50_ms"]
     df["speedup_vs_baseline"] = df["prompt_len"].map(base) / df["ttft_p50_ms"]
-    for count in ("n", "prompts_judged", "prompts_agreed", "near_ties", "timed_checked", "timed_mismatches"):
+    for count in ("n", "prompts_judged", "prompts_agreed", "near_ties", "near_ties_limit", "timed_checked",
+                  "timed_mismatches"):
         df[count] = df[count].astype("Int64")
     roofline = run.get("roofline", {})
     if "ceilings" in roofline:

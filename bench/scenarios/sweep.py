@@ -2,9 +2,9 @@
 
 Per length: the cold request (prompt 0), every prompt judged against the baseline's reference,
 warm-up, then timed requests, each asking a prompt of its own (made before timing starts, so no
-cache of an input can help), whose tokens must be the baseline's for the same requests
-(timed_check.py). Every request is seeded with sampling.seed first, outside the timer, so sampling
-is reproducible.
+cache of an input can help), each judged against the baseline's answer to the same request right
+after its timer stops, on the logits that very call computed (bench.judging.timed_check). Every
+request is seeded with sampling.seed first, outside the timer, so sampling is reproducible.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from bench.jobs.job import SWEEP, Job
 from bench.jobs.requests import request_pool
 from bench.judging.references import References, prompt_key, unseen_key
 from bench.judging.rule import rule_of
-from bench.judging.timed_check import check_timed
+from bench.judging.timed_check import TimedJudge
 from bench.judging.verdicts import PromptVerdict, judge_request, tally
 from bench.measuring.clocks import timed_loop
 from bench.measuring.roofline import measure_ceilings, model_shape
@@ -105,6 +105,7 @@ def measure_length(job: Job, target: Target, refs: References, started: Started,
     rule, comparable = rule_of(job), tokens_comparable(job, target)
     warmup, count = cfg.measure.warmup, cfg.measure.warmup + cfg.measure.repeats
     own, pool = request_pool(job, n, prompts)  # before any timing
+    judge = TimedJudge(refs, n, rule, comparable)
     try:
         target.begin_point()
         judged = [judge_request(target, refs, prompt_key(n, k), ids, rule, comparable)
@@ -112,17 +113,17 @@ def measure_length(job: Job, target: Target, refs: References, started: Started,
 
         def request(i: int):
             target.reseed(rule.seed)
-            return target.first_token(pool[i % len(pool)])
+            timed = target.first_token(pool[i % len(pool)])
+            return judge.take(i, timed) if i >= warmup else timed  # judged after its timer, its logits let go
 
         timed = timed_loop(request, warmup, cfg.measure.repeats)
         memory = target.end_point()
-        checked = check_timed(target, refs, n, [pool[i % len(pool)] for i in range(warmup, count)],
-                              [t.token for t in timed], warmup, rule)
+        checked = judge.result()
     except Exception as exc:
         traceback.print_exc()
         target.recover()
         return PointRecord(status="error", note=error_text(exc), **base)
-    result = tally([v for _, v in judged], checked)
+    result = tally([v for _, v in judged], checked, rule.sampled)
     cold = judged[0][0]
     repeats = [] if len(own) == count else [f"only {len(own)} prompts of their own exist at this length for "
                                             f"{count} requests: requests repeat them"]
@@ -130,7 +131,8 @@ def measure_length(job: Job, target: Target, refs: References, started: Started,
     return PointRecord(status="ok", note=note, cold_ttft_ms=cold.ns / 1e6, token=cold.token,
                        matches_baseline=result.matches_baseline, max_abs_logit_diff=result.max_abs_logit_diff,
                        prompts_judged=result.prompts_judged, prompts_agreed=result.prompts_agreed,
-                       near_ties=result.near_ties, timed_checked=result.timed_checked,
+                       near_ties=result.near_ties, near_ties_limit=result.near_ties_limit,
+                       timed_checked=result.timed_checked,
                        timed_mismatches=result.timed_mismatches, samples_ns=tuple(t.ns for t in timed),
                        server_samples_ns=tuple(t.server_ns for t in timed if t.server_ns is not None),
                        **memory, **base)

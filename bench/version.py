@@ -25,7 +25,7 @@ def command_output(args: list[str], cwd: str | None = None) -> bytes | None:
 
 
 def run_command(args: list[str], cwd: str | None = None) -> str | None:
-    """A command's stripped stdout as text (bytes that are not UTF-8 replaced), or None if it could not run or failed."""
+    """A command's stripped stdout as text (bytes not UTF-8 replaced), or None if it could not run or failed."""
     out = command_output(args, cwd)
     return None if out is None else out.decode(errors="replace").strip()
 
@@ -49,7 +49,8 @@ def git_checkout_state(repo: Path) -> dict:
     status = run_command(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!results"],
                          cwd=str(repo))
     # bytes, not text: an edited file need not be UTF-8
-    diff = command_output(["git", "diff", "HEAD", "--binary", "--", ".", ":!results"], cwd=str(repo)) if status else None
+    diff = (command_output(["git", "diff", "HEAD", "--binary", "--", ".", ":!results"], cwd=str(repo))
+            if status else None)
     return {"git_commit": commit, "git_dirty": bool(status) if status is not None else None,
             "git_diff_sha256": hashlib.sha256(diff).hexdigest() if diff else None}
 

@@ -6,8 +6,9 @@ this run's job, and holding the answers of every length the baseline measured.
                                                # ConfigError: another run's file (named key by key)
 
 A file that cannot be read (cut short, overwritten, not a file) only costs measurements: the run
-measures everything again, the baseline first, which writes it anew. A file made for another job (another model seed, other
-prompts) is refused instead: someone put it there, and measuring over it would hide that.
+measures everything again, the baseline first, which writes it anew. A file made for another job
+(another model seed, other prompts) is refused instead: someone put it there, and measuring over it
+would hide that.
 """
 from __future__ import annotations
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from bench.reporting.results_io import RunRecord, read_run
+from bench.reporting.results_io import RunRecord, read_resumable, read_run
 from bench.reporting.samples_file import scan_samples
-from tests.conftest import REPO, RUN_CONFIG, RUN_ENVIRONMENT, RUN_LENGTHS, make_run
+from tests.conftest import REPO, RUN_CONFIG, RUN_LENGTHS, make_run
 
-CONFIG, ENVIRONMENT, LENGTHS = RUN_CONFIG, RUN_ENVIRONMENT, RUN_LENGTHS
+CONFIG, LENGTHS = RUN_CONFIG, RUN_LENGTHS
 
 
 def report(*args) -> subprocess.CompletedProcess:
@@ -92,7 +92,7 @@ def test_resume_keeps_strategies_whose_samples_check_out_and_names_the_others(tm
     make_run(tmp_path)
     edit_samples(tmp_path, lambda b: b.replace(b"jit-only,24,4,1004", b"jit-only,24,4,10"))  # hand-edited, still whole
     edit_samples(tmp_path, lambda b: b[:-3])  # jit-only's last row cut short
-    record, kept, rejected = RunRecord.reopen(tmp_path, CONFIG, ENVIRONMENT, LENGTHS)
+    record, kept, rejected = RunRecord.reopen(tmp_path, read_resumable(tmp_path, CONFIG), LENGTHS)
     assert kept == {"baseline"} and list(rejected) == ["jit-only"]
     assert "samples.csv: line 21: the last row is incomplete" in rejected["jit-only"]
     rows = (tmp_path / "samples.csv").read_text().splitlines()
@@ -103,12 +103,12 @@ def test_resume_keeps_strategies_whose_samples_check_out_and_names_the_others(tm
 def test_resume_checks_the_row_count_of_every_point_against_n(tmp_path):
     make_run(tmp_path)
     edit_samples(tmp_path, lambda b: b.replace(b"baseline,24,2,1002,\r\n", b""))
-    _, kept, rejected = RunRecord.reopen(tmp_path, CONFIG, ENVIRONMENT, LENGTHS)
+    _, kept, rejected = RunRecord.reopen(tmp_path, read_resumable(tmp_path, CONFIG), LENGTHS)
     assert kept == {"jit-only"} and "baseline @ 24 has 4 sample rows, expected 5" in rejected["baseline"]
 
 
 def test_resume_trusts_nothing_in_a_file_without_its_header(tmp_path):
     make_run(tmp_path)
     edit_samples(tmp_path, lambda b: b.split(b"\n", 1)[1])
-    _, kept, rejected = RunRecord.reopen(tmp_path, CONFIG, ENVIRONMENT, LENGTHS)
+    _, kept, rejected = RunRecord.reopen(tmp_path, read_resumable(tmp_path, CONFIG), LENGTHS)
     assert kept == set() and set(rejected) == {"baseline", "jit-only"}

@@ -20,6 +20,7 @@ import torch
 from bench.judging.top_answer import TopAnswer
 
 REFERENCE_FILE = "reference.pt"
+IDENTITY_KEY = "identity"  # what the answers were made for (reference_check.reference_identity): a resume compares it
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,12 @@ class References:
     def save(self) -> None:
         if self.writing:
             torch.save(self.data, self.path)
+
+    def stamp(self, identity: dict) -> None:
+        """Say what the answers are made for (the model, its seed, the prompts: reference_check.py)."""
+        if not self.writing:
+            raise RuntimeError("only the baseline writes references")
+        self.data[IDENTITY_KEY] = dict(identity)
 
 
 def has_references(run_folder: Path) -> bool:

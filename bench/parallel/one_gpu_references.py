@@ -15,6 +15,7 @@ import torch
 
 from bench.jobs.job import Job
 from bench.jobs.requests import request_pool
+from bench.judging.reference_check import reference_identity
 from bench.judging.references import References, prompt_key, unseen_key
 from bench.judging.rule import rule_of
 from bench.judging.timed_check import TimedJudge
@@ -27,6 +28,7 @@ def write_one_gpu_references(job: Job) -> None:
     cfg = job.config
     rule = rule_of(job)
     refs = References(job.run_folder, writing=True)
+    refs.stamp(reference_identity(job))
     target = InProcessTarget(job)  # the baseline's job: the whole model on job.device
     try:
         target.start()

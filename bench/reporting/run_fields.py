@@ -28,8 +28,13 @@ KIND_NAMES = {str: "text", int: "an integer", float: "a number", bool: "true or 
 # run.json's own fields (not the records'): required ones first
 REQUIRED = {"name": (str,), "status": (str,), "started": (str,), "config": (dict,), "environment": (dict,),
             "strategies": (dict,), "points": (list,)}
-OPTIONAL = {"finished": (str, NONE), "failure": (str,), "resumed": (list,), "roofline": (dict,)}
-ENVIRONMENT_TEXT = ("python", "torch", "transformers", "cpu", "gpu", "driver", "cuda", "git_commit")
+# the environment's changes a resume was told to accept (`run --resume-anyway`): per changed key, when (the
+# resume's time, as in `resumed`), the value the run started with ("old") and the new one
+ENVIRONMENT_CHANGES = "environment_changes"
+CHANGE_FIELDS = {"resumed": (str,), "key": (str,)}
+OPTIONAL = {"finished": (str, NONE), "failure": (str,), "resumed": (list,), ENVIRONMENT_CHANGES: (list,),
+            "roofline": (dict,)}
+ENVIRONMENT_TEXT = ("python", "torch", "transformers", "cpu", "gpu", "driver", "cuda", "git_commit", "git_diff_sha256")
 # what the floor (bench.measuring.floor) reads of the model's shape and of the measured ceilings
 SHAPE_FIELDS = {"params": (int,), "embedding_params": (int,), "hidden_size": (int,), "layers": (int,),
                 "bytes_per_param": (float,)}
@@ -87,6 +92,10 @@ def run_problems(data: dict) -> Iterator[str | None]:
     if data["status"] not in RUN_STATUSES:
         yield f"status: {shown(data['status'])} is not one of {', '.join(RUN_STATUSES)}"
     yield from (kind_problem(f"resumed[{i}]", when, (str,)) for i, when in enumerate(data.get("resumed", [])))
+    for i, change in enumerate(data.get(ENVIRONMENT_CHANGES, [])):
+        where = f"{ENVIRONMENT_CHANGES}[{i}]"
+        yield kind_problem(where, change, (dict,)) or next(filter(None, fields_problems(f"{where}.", change,
+                                                                                        CHANGE_FIELDS)), None)
     yield from config_problems(data["config"])
     yield from environment_problems(data["environment"])
     for name, record in data["strategies"].items():

@@ -15,6 +15,7 @@ import torch
 
 from bench.jobs.job import SWEEP, Job
 from bench.jobs.requests import request_pool
+from bench.judging.reference_check import reference_identity
 from bench.judging.references import References, prompt_key, unseen_key
 from bench.judging.rule import rule_of
 from bench.judging.timed_check import TimedJudge
@@ -77,6 +78,8 @@ def run_sweep(job: Job, target: Target, emit: Emit, started_at: float | None = N
     started_at: the process start (time.time()) the ready time counts from; None: now."""
     started_at = time.time() if started_at is None else started_at
     refs = References(job.run_folder, writing=job.writes_references)
+    if refs.writing:
+        refs.stamp(reference_identity(job))
     started = target.start()
     emit(StrategyEvent(StrategyRecord(ready_s=time.time() - started_at, status="ok", **started.facts)))
     for n in job.config.prompts.lengths:

@@ -1,7 +1,8 @@
 """Command line: run a sweep, rebuild reports, compare runs, serve a strategy, list strategies.
 
     ttft-bench run configs/default.yaml [--out DIR] [--set key.path=value ...] [--strategies a b]
-                   [--lengths 10 50] [--repeats N] [--resume | --overwrite] [--tag k=v] [--points]
+                   [--lengths 10 50] [--repeats N] [--resume | --resume-anyway | --overwrite]
+                   [--tag k=v] [--points]
     ttft-bench report results/default             # or: report --all results
     ttft-bench compare results/a results/b [--out DIR] [--level 0.95] [--fail-if-slower PCT]
     ttft-bench serve --config CONFIG --strategy NAME --socket PATH   # or --job FILE instead of both
@@ -17,11 +18,11 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import signal
 import sys
 from pathlib import Path
 
 from bench.config.errors import ConfigError
+from bench.processes.stop_signals import StopSignals
 from bench.serving.batching import Batching
 from bench.serving.limits import BACKLOG, MAX_CONNECTIONS, STALL_TIMEOUT_S, ServerLimits
 from bench.serving.protocol import MAX_MESSAGE_BYTES
@@ -68,16 +69,12 @@ class VersionAction(argparse.Action):
         parser.exit(0)
 
 
-def raise_interrupt(*_) -> None:
-    raise KeyboardInterrupt
-
-
 def cmd_run(args) -> int:
     # `timeout` and job schedulers stop with SIGTERM: keep what was measured, as on Ctrl-C. SIGINT too,
     # explicitly: a shell starts background jobs with SIGINT ignored, and Python keeps that. Installed
-    # first, so a signal during the imports below is the same one line.
-    signal.signal(signal.SIGTERM, raise_interrupt)
-    signal.signal(signal.SIGINT, raise_interrupt)
+    # first, so a signal during the imports below is the same one line; never restored: once the run has
+    # measured, a signal waits for its report and verdict, and the command exits by itself right after.
+    stops = StopSignals().install()
     from bench.config.schema import load_config
 
     cfg = load_config(args.config, run_overrides(args))  # before torch loads: a refusal takes a fraction of a second
@@ -86,12 +83,16 @@ def cmd_run(args) -> int:
 
     job = build_job(cfg)  # every check that needs the model's config, before anything runs
     try:
-        outcome = run(job, resume=args.resume, overwrite=args.overwrite)
+        outcome = run(job, resume=args.resume or args.resume_anyway, overwrite=args.overwrite,
+                      accept_environment=args.resume_anyway, stops=stops)
     except KeyboardInterrupt:
         print(f"\ninterrupted: what was measured is kept in {job.run_folder}", file=sys.stderr)
         return EXIT_INTERRUPTED
     if outcome.summary is not None:
         print_summary(job.run_folder, outcome.summary, args.points)
+    if stops.noted:
+        print(f"note: {' and '.join(dict.fromkeys(stops.noted))} came after the last measurement: the run's "
+              f"status, report and verdict were written first", file=sys.stderr)
     if outcome.failure:
         sys.stdout.flush()  # the reason is the last line, after the summary
         print(f"error: run failed: {outcome.failure}", file=sys.stderr)
@@ -116,14 +117,22 @@ def print_summary(out_dir: Path, df, points: bool = False, shown_as: Path | None
     """The verdict on stdout (after the per-point table, with `points`), then where the files are (named
     `shown_as` where the folder read is a copy, as the docs' sample is)."""
     from bench.reporting.compare import load_run_samples
+    import pandas as pd
+
     from bench.reporting.console import console_table, console_verdict
+    from bench.reporting.console_load import load_verdict
+    from bench.reporting.load_io import LOAD_KEY, has_load
+    from bench.reporting.load_summary import LOAD_SUMMARY_FILE
 
     if points:
         print(console_table(df) + "\n")
     measured = load_run_samples(out_dir)
     print(console_verdict(measured.run, df, measured.samples))
+    if has_load(measured.run):
+        print(load_verdict(pd.read_csv(out_dir / LOAD_SUMMARY_FILE), measured.run[LOAD_KEY]["slo_ttft_ms"]))
     every_point = "" if points else "; every point: --points, or table.md"
-    print(f"results: {shown_as or out_dir}/ (summary.csv, summary.json, table.md, plots/){every_point}")
+    load_file = f", {LOAD_SUMMARY_FILE}" if has_load(measured.run) else ""
+    print(f"results: {shown_as or out_dir}/ (summary.csv, summary.json, table.md{load_file}, plots/){every_point}")
 
 
 def cmd_report(args) -> int:
@@ -233,11 +242,15 @@ def add_run(sub) -> None:
     r.add_argument("--lengths", nargs="+", type=int, help="prompt lengths instead of the config's "
                                                           "(as --set prompts.lengths=[...])")
     r.add_argument("--repeats", type=int, help="timed requests per length (as --set measure.repeats=N)")
-    r.add_argument("--resume", action="store_true",
-                   help="continue an interrupted run in its folder: strategies it finished are kept, the "
-                        "rest run again (same config, flags included, and environment required)")
-    r.add_argument("--overwrite", action="store_true",
-                   help="replace the run the folder holds (without it, a run refuses an occupied folder)")
+    folder = r.add_mutually_exclusive_group()  # continuing a run and replacing it contradict each other
+    folder.add_argument("--resume", action="store_true",
+                        help="continue an interrupted run in its folder: strategies it finished are kept, the "
+                             "rest run again (same config, flags included, and environment required)")
+    folder.add_argument("--resume-anyway", action="store_true",
+                        help="--resume on a changed environment (commit, uncommitted edits, torch, transformers, "
+                             "GPU, driver): each change is recorded in run.json and table.md")
+    folder.add_argument("--overwrite", action="store_true",
+                        help="replace the run the folder holds (without it, a run refuses an occupied folder)")
     r.add_argument("--tag", action="append", metavar="KEY=VALUE",
                    help="a label stored in run.json's config.tags (repeatable), e.g. --tag driver=new")
     r.add_argument("--points", action="store_true", help="print the per-point table before the verdict")

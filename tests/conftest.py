@@ -3,8 +3,10 @@ reported run folders built from made-up points (record_run, run_dir, sweep); the
 from __future__ import annotations
 
 import copy
+import dataclasses
 import os
 import shutil
+import signal
 import socket
 import sys
 import tempfile
@@ -56,6 +58,58 @@ def make_run(folder: Path, strategies=("baseline", "jit-only"), config: dict | N
     return record
 
 
+@pytest.fixture(autouse=True)
+def signal_handlers_kept():
+    """A command run in-process (`run` installs SIGINT/SIGTERM handlers it never restores: its process
+    exits) must not leave them to the tests after it: pytest's come back."""
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    yield
+    for sig, handler in handlers.items():
+        signal.signal(sig, handler)
+
+
+@dataclasses.dataclass
+class FakeSweeps:
+    """runner.run_strategy in a second, no worker: each strategy ok at every length with `repeats` samples,
+    the baseline writing references that judge nothing. `interrupt`: strategies whose sweep gets a SIGINT
+    (Ctrl-C) before it files anything; `on_point(folder)` is called after each point is filed."""
+    measured: list = dataclasses.field(default_factory=list)
+    interrupt: set = dataclasses.field(default_factory=set)
+    on_point: object = None
+
+    def __call__(self, job, record, progress) -> None:
+        from bench.judging.reference_check import reference_identity
+        from bench.judging.references import References, prompt_key
+
+        self.measured.append(job.strategy)
+        if job.strategy in self.interrupt:
+            os.kill(os.getpid(), signal.SIGINT)  # raises KeyboardInterrupt here, as Ctrl-C would mid-sweep
+        if job.is_baseline:
+            refs = References(job.run_folder, writing=True)
+            refs.stamp(reference_identity(job))
+            for n, prompts in job.prompts.items():
+                for k in range(len(prompts)):
+                    refs.put(prompt_key(n, k), 1, None)
+            refs.save()
+        record.set_strategy(job.strategy, status="ok", ready_s=1.0)
+        for n in job.config.prompts.lengths:
+            samples = tuple(range(1000, 1000 + job.config.measure.repeats))
+            record.add_point(job.strategy, PointRecord(prompt_len=n, status="ok", matches_baseline=True,
+                                                       samples_ns=samples))
+            if self.on_point:
+                self.on_point(job.run_folder)
+
+
+@pytest.fixture
+def fake_sweeps(monkeypatch) -> FakeSweeps:
+    """Every sweep of runner.run a FakeSweeps: the run's folder, status and signals, in seconds."""
+    from bench.running import runner
+
+    fake = FakeSweeps()
+    monkeypatch.setattr(runner, "run_strategy", fake)
+    return fake
+
+
 def tiny_raw(**sections) -> dict:
     """The tiny config with top-level sections replaced."""
     raw = copy.deepcopy(TINY)
@@ -70,6 +124,15 @@ def write_config(tmp_path):
         path.write_text(raw if isinstance(raw, str) else yaml.safe_dump(raw))
         return path
     return write
+
+
+def two_tops(first: int, second: int, gap: float):
+    """[50] fp32 logits: the best two at ids first and second, `gap` apart (5.25 at the top: float16's tolerance is
+    0.164 there), over a falling floor (0 at id 0 to -0.98 at id 49: the last ids lie beyond a top 32)."""
+    import torch
+    logits = -torch.arange(50.0) / 50
+    logits[first], logits[second] = 5.25, 5.25 - gap
+    return logits
 
 
 def wait_until(predicate, timeout: float) -> bool:

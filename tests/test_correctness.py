@@ -174,6 +174,14 @@ def test_a_token_the_strategy_itself_does_not_rank_first_is_no_tie():
     assert not v.matches and not v.near_tie and "returned token" in v.note
 
 
+def test_the_baselines_token_fails_where_the_calls_own_logits_rank_another_first():
+    # a token computed one way and logits another: the call's logits must give its token, even the right one
+    ref = logits_with_top_two(1.0)
+    logits, _ = swapped(ref)
+    v = compare(logits, int(ref.argmax()), ref, int(ref.argmax()), torch.float16, layers=1)
+    assert not v.matches and "is not the argmax of the logits its call computed" in v.note
+
+
 def test_a_token_id_outside_the_vocabulary_is_no_tie():
     ref = near_tie()
     logits = ref.clone()

@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from bench.reporting.dotted_keys import changed_keys, flatten
-from bench.reporting.results_io import RunRecord
+from bench.config.errors import ConfigError
+from bench.reporting.results_io import RunRecord, read_resumable
 from tests.conftest import ENV, tiny_raw
 
 
@@ -27,7 +28,7 @@ def test_a_resume_refused_for_a_changed_config_names_each_changed_key(tmp_path):
     RunRecord.start(tmp_path / "run", "tiny", started, ENV)
     changed = tiny_raw(measure={"warmup": 1, "repeats": 7},
                        strategies=[{"name": "baseline"}, {"name": "jit-only", "options": {"forward_jit": "none"}}])
-    with pytest.raises(ValueError, match=r"cannot resume: the config differs from the one this run started with "
-                                         r"\(measure.repeats: 5 -> 7; strategies.jit-only.options.forward_jit: "
-                                         r"\(absent\) -> 'none'\)$"):
-        RunRecord.reopen(tmp_path / "run", changed, ENV, [8, 24])
+    with pytest.raises(ConfigError, match=r"cannot resume: the config differs from the one this run started with "
+                                          r"\(measure.repeats: 5 -> 7; strategies.jit-only.options.forward_jit: "
+                                          r"\(absent\) -> 'none'\)$"):
+        read_resumable(tmp_path / "run", changed)

@@ -13,7 +13,8 @@ from bench.config.options import build_options
 from bench.config.presets import TINY_FAMILIES
 from bench.config.schema import ModelConfig
 from bench.judging.correctness import compare
-from bench.measuring.logits import host_copy, last_logits
+from bench.targets.inprocess import timed_answer
+from bench.measuring.logits import host_copy
 from bench.models.build import build_model, hf_config
 from bench.models.dtypes import TORCH_DTYPES
 from bench.models.prompts import make_prompts, pad_token_id
@@ -99,8 +100,9 @@ def strategy_matches_baseline(preset: str, name: str, options: dict, dtype: str 
         for n in lengths:
             strategy.compile_for(n)
             ids = prompts[n]
-            verdict = compare(last_logits(strategy, ids), strategy.first_token(ids).token, last_logits(base, ids),
-                              base.first_token(ids).token, TORCH_DTYPES[dtype], layers=1)  # tiny: the unscaled limit
+            answer, expected = timed_answer(strategy, ids), timed_answer(base, ids)  # token and logits of one call
+            verdict = compare(answer.logits, answer.token, expected.logits, expected.token, TORCH_DTYPES[dtype],
+                              layers=1)  # tiny: the unscaled limit
             assert verdict.matches, f"{preset} {name} @ {n}: {verdict.note}"
         strategy.close()
     return strategy.notes

@@ -7,20 +7,22 @@ import dataclasses
 import time
 
 import pytest
+import torch
 
 from bench.config.load import ServerBatching
 from bench.config.schema import parse_config
 from bench.jobs.build import build_job
 from bench.jobs.job import LOAD
 from bench.jobs.requests import request_pool
-from bench.judging.references import References, timed_key
+from bench.judging.references import References
+from bench.judging.top_answer import TopAnswer
 from bench.serving.limits import ServerLimits
 from bench.reporting.load_records import LoadRunRecord
 from bench.scenarios.events import LoadLevelEvent, LoadRunEvent
 from bench.scenarios.load import LoadScenario
 from bench.targets.base import Started, Target
 from tests.conftest import tiny_raw
-from tests.serving_stub import StubAnswer, StubStrategy, stub_token
+from tests.serving_stub import VOCAB, StubAnswer, StubStrategy, stub_token
 
 WARMUP, REQUESTS = 3, 30
 
@@ -32,15 +34,23 @@ def load_job(folder, **load):
     return dataclasses.replace(job, run_folder=folder)
 
 
-def write_stub_references(job, lengths=None) -> None:
-    """The baseline's timed tokens as the stub answers them: the stub is a correct strategy."""
+def write_stub_references(job, lengths=None, tied=frozenset()) -> None:
+    """The baseline's timed answers as the stub answers them (the stub is a correct strategy): tokens alone,
+    as over ipc; with values where `tied` names prompts, where the next token ties with the stub's at the top."""
     refs = References(job.run_folder, writing=True)
     m = job.config.measure
     for n in lengths or job.config.prompts.lengths:
         _, pool = request_pool(job, n, [list(p) for p in job.prompts[n]])
-        refs.put_tokens(timed_key(n), m.warmup, [stub_token(pool[i % len(pool)])
-                                                 for i in range(m.warmup, m.warmup + m.repeats)])
+        prompts = [tuple(pool[i % len(pool)]) for i in range(m.warmup, m.warmup + m.repeats)]
+        refs.put_timed(n, m.warmup, [tied_answer(p, p in tied) if tied else TopAnswer(stub_token(p)) for p in prompts])
     refs.save()
+
+
+def tied_answer(prompt, tie: bool) -> TopAnswer:
+    """The stub's token on top at 5.0; the next id level with it (`tie`) or 4 below (no near tie in float32)."""
+    token = stub_token(prompt)
+    ids = torch.tensor([token, (token + 1) % VOCAB, (token + 2) % VOCAB], dtype=torch.int32)
+    return TopAnswer(token, ids, torch.tensor([5.0, 5.0 if tie else 1.0, 0.0]), 5.0)
 
 
 class StubTarget(Target):
@@ -107,33 +117,40 @@ def test_a_wrong_token_for_one_prompt_fails_every_level_that_asked_it(serve, soc
         assert asked, "the test's prompt is drawn at every level"
         assert e.level.correct is False and e.level.mismatches == len(asked)
         assert [r.agreed for r in asked] == [False] * len(asked) and sum(not r.agreed for r in e.rows) == len(asked)
-        assert f"length 8, timed request {job.config.measure.warmup}: token" in e.level.note
+        assert f"(length 8, timed request {job.config.measure.warmup}): token" in e.level.note
 
 
-def test_a_near_tie_the_judge_accepts_is_counted_and_agrees(serve, socket_path, tmp_path, monkeypatch):
-    import bench.scenarios.load as load_scenario
-    from bench.judging.timed_check import TokenVerdict
+class OffByOne(StubStrategy):
+    """Answers the next token to the prompts in `tied`."""
 
+    def __init__(self, tied):
+        super().__init__(0.0)
+        self.tied = tied
+
+    def first_token(self, tokens):
+        answer = super().first_token(tokens)
+        return StubAnswer(answer.token + 1) if tuple(tokens) in self.tied else answer
+
+
+def test_a_near_tie_the_judge_accepts_is_counted_and_agrees(serve, socket_path, tmp_path):
     job = load_job(tmp_path, concurrency=[2])
-    write_stub_references(job)
     _, pool = request_pool(job, 8, [list(p) for p in job.prompts[8]])
-    tied = tuple(pool[job.config.measure.warmup])
-
-    class OffByOne(StubStrategy):
-        def first_token(self, tokens):
-            answer = super().first_token(tokens)
-            return StubAnswer(answer.token + 1) if tuple(tokens) == tied else answer
-
-    real = load_scenario.judge_token
-
-    def judge(refs, n, index, token, rule):  # a judge with logits would accept this one as tied at the top
-        verdict = real(refs, n, index, token, rule)
-        return verdict if verdict.agreed else TokenVerdict(True, True, "near tie")
-
-    monkeypatch.setattr(load_scenario, "judge_token", judge)
-    levels, _ = run_load(job, stub_server(serve, job, OffByOne(0.0)), socket_path)
+    tied = {tuple(pool[job.config.measure.warmup])}
+    write_stub_references(job, tied=tied)
+    levels, _ = run_load(job, stub_server(serve, job, OffByOne(tied)), socket_path)
     asked = [r for r in levels[0].rows if r.prompt_len == 8 and r.prompt_index == job.config.measure.warmup]
     assert levels[0].level.correct is True and levels[0].level.near_ties == len(asked) > 0
+
+
+def test_near_ties_on_every_answer_fail_the_level(serve, socket_path, tmp_path):
+    job = load_job(tmp_path, concurrency=[2])
+    every = {tuple(p) for n in job.config.prompts.lengths
+             for p in request_pool(job, n, [list(q) for q in job.prompts[n]])[1]}
+    write_stub_references(job, tied=every)  # each answer alone is a near tie; all of them are not chance
+    levels, _ = run_load(job, stub_server(serve, job, OffByOne(every)), socket_path)
+    level = levels[0].level
+    assert level.correct is False and level.mismatches == 0 and level.near_ties == level.answered
+    assert "near ties, more than the" in level.note
 
 
 def test_a_level_beyond_capacity_is_saturated_and_the_higher_ones_are_not_run(serve, socket_path, tmp_path):

@@ -67,10 +67,7 @@ class WrongAfterRestart:
 
     def first_token(self, ids):
         timed = self.inner.first_token(ids)
-        return Timed(timed.token + 1, timed.ns, timed.server_ns)
-
-    def logits(self, ids):
-        return None  # tokens alone: the judge compares them with the baseline's
+        return Timed(timed.token + 1, timed.ns, timed.server_ns)  # tokens alone: judged on the baseline's values
 
 
 def test_a_restart_that_answers_wrong_tokens_is_reported_and_fails_the_run(judged_run):

@@ -16,7 +16,7 @@ from bench.reporting.plots import plot_title
 from bench.reporting.records import PointRecord
 from bench.reporting.report import load_summary, summary_json
 from bench.reporting.results_io import RunRecord
-from bench.reporting.run_fields import POINT_KINDS, STRATEGY_KINDS
+from bench.reporting.run_fields import ENVIRONMENT_CHANGES, POINT_KINDS, STRATEGY_KINDS
 from bench.reporting.tables import report_markdown
 from tests.conftest import REPO, RUN_CONFIG, RUN_ENVIRONMENT
 
@@ -50,6 +50,8 @@ def full_run(folder: Path) -> Path:
             fields = {k: sample(kinds) for k, kinds in POINT_KINDS.items()}
             record.add_point(name, PointRecord(**fields | {"prompt_len": n, "status": "ok",
                                                            "samples_ns": tuple(range(10 ** 6, 10 ** 6 + 5))}))
+    record.data[ENVIRONMENT_CHANGES] = [{"resumed": "2026-01-01T00:00:00+00:00", "key": "git_dirty", "old": False,
+                                         "new": True}]  # as `run --resume-anyway` records them
     record.finish("complete")
     return folder
 

@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
+
+import pytest
 
 from bench import cli
 from bench.running import runner
@@ -71,22 +74,18 @@ def test_a_load_run_that_did_not_finish_fails_the_run():
     assert run_failure(load_data(runs, [])) is None
 
 
-def run_cli(tmp_path, capsys) -> tuple[int, list[str], dict]:
+def run_cli(tmp_path, capsys) -> tuple[int, list[str], dict, str]:
+    """`run` of the tiny config in-process: its exit code, stderr's lines, run.json and stdout."""
     config = tmp_path / "tiny.yaml"
     config.write_text(json.dumps(tiny_raw()))
-    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        code = cli.main(["run", str(config), "--out", str(tmp_path / "out")])
-    finally:  # `run` installs its own: pytest's must come back
-        for sig, handler in handlers.items():
-            signal.signal(sig, handler)
-    err = capsys.readouterr().err.strip().splitlines()
-    return code, err, json.loads((tmp_path / "out" / "run.json").read_text())
+    code = cli.main(["run", str(config), "--out", str(tmp_path / "out")])  # conftest restores pytest's handlers
+    out, err = capsys.readouterr()
+    return code, err.strip().splitlines(), json.loads((tmp_path / "out" / "run.json").read_text()), out
 
 
 def test_a_run_whose_baseline_failed_exits_1_with_the_reason_last(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(runner, "WORKER_COMMAND", [sys.executable, "-c", CRASH])
-    code, err, run = run_cli(tmp_path, capsys)
+    code, err, run, out = run_cli(tmp_path, capsys)
     assert code == cli.EXIT_FAILED and run["status"] == "failed"
     assert err[-1].startswith("error: run failed: baseline stopped: worker exited with code 3")
     assert "worker crashed on purpose" in run["failure"]
@@ -97,11 +96,50 @@ def test_a_failed_report_fails_the_run(tmp_path, capsys, monkeypatch):
         raise ValueError("samples.csv: line 7: the last row is incomplete")
 
     monkeypatch.setattr(runner, "write_report", broken)
-    code, err, run = run_cli(tmp_path, capsys)
+    code, err, run, out = run_cli(tmp_path, capsys)
     assert code == cli.EXIT_FAILED and run["status"] == "failed"
     assert err[-1] == "error: run failed: the report failed: ValueError: samples.csv: line 7: the last row is incomplete"
 
 
 def test_a_good_run_is_complete_and_exits_0(tmp_path, capsys):
-    code, err, run = run_cli(tmp_path, capsys)
+    code, err, run, out = run_cli(tmp_path, capsys)
     assert code == 0 and run["status"] == "complete" and "failure" not in run
+
+
+REPORT_FILES = ("summary.csv", "summary.json", "table.md", "plots/ttft.png")
+
+
+def signal_first(monkeypatch, module, name: str, sig: int) -> None:
+    """module.name sends `sig` to this process, then does its job."""
+    real = getattr(module, name)
+
+    def signalled(*args, **kwargs):
+        os.kill(os.getpid(), sig)  # its handler runs before kill returns to Python
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, signalled)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.parametrize("where", ["the report", "the verdict"])
+def test_a_signal_after_the_last_measurement_waits_for_the_report_and_verdict(tmp_path, capsys, monkeypatch,
+                                                                              fake_sweeps, sig, where):
+    # the fuzz's SIGTERM just after run.json said complete: exit 130 "interrupted", no summary, table or plots
+    module, name = (runner, "write_report") if where == "the report" else (cli, "print_summary")
+    signal_first(monkeypatch, module, name, sig)
+    code, err, run, out = run_cli(tmp_path, capsys)
+    assert code == 0 and run["status"] == "complete", err
+    assert all((tmp_path / "out" / f).exists() for f in REPORT_FILES)
+    assert err[-1] == (f"note: {sig.name} came after the last measurement: the run's status, report and verdict "
+                       f"were written first")
+    assert f"results: {tmp_path / 'out'}/" in out  # the verdict, whole
+
+
+def test_a_second_signal_while_an_interrupted_run_writes_its_report_waits_too(tmp_path, capsys, monkeypatch,
+                                                                               fake_sweeps):
+    fake_sweeps.interrupt.add("baseline")  # Ctrl-C during the sweep
+    signal_first(monkeypatch, runner, "write_report", signal.SIGTERM)  # then `timeout`'s SIGTERM
+    code, err, run, out = run_cli(tmp_path, capsys)
+    assert code == cli.EXIT_INTERRUPTED and run["status"] == "interrupted"
+    assert all((tmp_path / "out" / f).exists() for f in ("summary.csv", "summary.json", "table.md"))
+    assert err[-1].startswith("interrupted: what was measured is kept in")

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pandas as pd
 import pytest
@@ -23,7 +22,7 @@ from bench.scenarios.events import PointEvent
 from strategies.baseline import Baseline
 from strategies.option_types import OPTION_TYPES
 from strategies.registry import REGISTRY
-from tests.conftest import REPO, tiny_raw
+from tests.conftest import REPO, tiny_raw, wait_until
 
 LENGTHS = [8, 24]
 
@@ -169,15 +168,52 @@ def test_a_crashed_worker_leaves_error_rows_and_keeps_the_run(monkeypatch, tmp_p
     assert "exited with code 3" in rows[0]["note"] and "segfault in kernel" in rows[0]["note"]
 
 
-LONG_REPEATS = 1250  # 5000 requests a strategy: as many as the first point took before rounds
+# requests per point of the interrupted runs: at ~0.5 ms each on an idle machine a point takes 0.5 s, so the
+# signal (sent within the 0.1 s poll of the point it waits for) lands mid-sweep; on a loaded 2-core machine a
+# request took 14.6 ms (median, load average 6), so 5000 made the 5 points the resume test waits for 35 minutes
+REPEATS = 1000
+# the deadline only bounds a run that hangs: a loaded machine took 7 minutes for one point of 5000 requests
+POINTS_DEADLINE_S = 600
+
+
+def points_filed(out) -> int:
+    """How many points run.json in `out` holds (0 before it is written whole)."""
+    try:
+        return len(json.loads((out / "run.json").read_text())["points"])
+    except (OSError, ValueError):
+        return 0
+
+
+def strategies_filed(out) -> list[str]:
+    """The strategies run.json in `out` has records of (none before it is written whole)."""
+    try:
+        return list(json.loads((out / "run.json").read_text())["strategies"])
+    except (OSError, ValueError):
+        return []
+
+
+def wait_for_points(proc: subprocess.Popen, out, points: int, during: str | None = None) -> None:
+    """Wait until the run writing `out` has filed `points` points (and started the strategy `during`); fail,
+    saying so, if it ends first or the deadline passes."""
+    def reached() -> bool:
+        return points_filed(out) >= points and (during is None or during in strategies_filed(out))
+
+    wait_until(lambda: reached() or proc.poll() is not None, POINTS_DEADLINE_S)
+    if reached():
+        return
+    if proc.poll() is not None:
+        pytest.fail(f"the run ended (exit {proc.returncode}) before its point {points}, which the test waited for: "
+                    f"{proc.communicate()[1][-2000:]}")
+    os.killpg(proc.pid, signal.SIGKILL)  # the runner's group (its own session): nothing outlives the test
+    proc.wait()
+    pytest.fail(f"hit the deadline ({POINTS_DEADLINE_S} s) waiting for point {points} of the run in {out}"
+                f"{f' and its strategy {during}' if during else ''}: run.json holds {points_filed(out)}")
 
 
 def interrupted_run(tmp_path, how: str, after_points: int, during: str | None = None):
     """Start a long tiny sweep, signal it once `after_points` points are in (and the strategy `during` has
-    started); (command, out, stderr)."""
-    # 8 points of LONG_REPEATS requests of ~0.5 ms: a strategy's points arrive together after its last round, so
-    # the signal, sent once the baseline's are in, lands while jit-only measures
-    raw = tiny_raw(prompts={"lengths": [8, 16, 24, 32]}, measure={"warmup": 0, "repeats": LONG_REPEATS},
+    started: a strategy's points arrive together after its last round); (command, out, stderr)."""
+    raw = tiny_raw(prompts={"lengths": [8, 16, 24, 32]}, measure={"warmup": 0, "repeats": REPEATS},
                    strategies=["baseline", {"name": "jit-only", "options": {"forward_jit": "none"}}])
     cfg = tmp_path / "long.yaml"
     cfg.write_text(json.dumps(raw))
@@ -185,15 +221,7 @@ def interrupted_run(tmp_path, how: str, after_points: int, during: str | None = 
     command = [sys.executable, "-m", "bench", "run", str(cfg), "--out", str(out)]
     proc = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
-    deadline = time.time() + 240
-    while time.time() < deadline:
-        try:
-            run = json.loads((out / "run.json").read_text())
-            if len(run["points"]) >= after_points and (during is None or during in run["strategies"]):
-                break
-        except (OSError, ValueError):
-            pass
-        time.sleep(0.2)
+    wait_for_points(proc, out, after_points, during)
     if how == "ctrl-c":
         os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does to the terminal's process group
     else:
@@ -212,7 +240,7 @@ def test_an_interrupted_run_keeps_its_earlier_samples(tmp_path, how):
     measured = [p for p in run["points"] if p["status"] == "ok"]
     assert measured
     samples = pd.read_csv(out / "samples.csv")
-    assert len(samples[(samples.strategy == "baseline") & (samples.prompt_len == 8)]) == LONG_REPEATS
+    assert len(samples[(samples.strategy == "baseline") & (samples.prompt_len == 8)]) == REPEATS
     assert (out / "summary.csv").exists() and (out / "table.md").exists()
 
 
@@ -228,7 +256,7 @@ def test_resume_keeps_finished_strategies_and_measures_the_rest(tmp_path):
     after = pd.read_csv(out / "samples.csv")
     kept = before[before.strategy == "baseline"].reset_index(drop=True)
     pd.testing.assert_frame_equal(after[after.strategy == "baseline"].reset_index(drop=True), kept)
-    assert len(after[after.strategy == "jit-only"]) == 4 * LONG_REPEATS
+    assert len(after[after.strategy == "jit-only"]) == 4 * REPEATS
     assert pd.read_csv(out / "summary.csv").matches_baseline.all()
 
 

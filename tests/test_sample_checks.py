@@ -14,9 +14,9 @@ import pytest
 from bench.cli import main
 from bench.config.errors import ConfigError
 from bench.reporting.report import load_checked
-from bench.reporting.results_io import RunRecord
+from bench.reporting.results_io import RunRecord, read_resumable
 from bench.reporting.sample_checks import samples_digest
-from tests.conftest import REPO, RUN_CONFIG, RUN_ENVIRONMENT, RUN_LENGTHS, make_run
+from tests.conftest import REPO, RUN_CONFIG, RUN_LENGTHS, make_run
 
 DEFAULT_N = 100  # a config without measure: times 100 requests per point
 
@@ -118,7 +118,7 @@ def test_resume_measures_again_a_strategy_whose_rows_were_edited(tmp_path, case)
     change, message = EDITS[case]
     make_run(tmp_path)
     edit_rows(tmp_path, change)
-    _, kept, rejected = RunRecord.reopen(tmp_path, RUN_CONFIG, RUN_ENVIRONMENT, RUN_LENGTHS)
+    _, kept, rejected = RunRecord.reopen(tmp_path, read_resumable(tmp_path, RUN_CONFIG), RUN_LENGTHS)
     assert "baseline" not in kept and message in rejected["baseline"]
 
 

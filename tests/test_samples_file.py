@@ -10,11 +10,11 @@ import pytest
 
 from bench.config.errors import ConfigError
 from bench.reporting.report import load_checked
-from bench.reporting.results_io import RunRecord, read_run
+from bench.reporting.results_io import RunRecord, read_resumable, read_run
 from bench.reporting.samples_file import scan_samples
-from tests.conftest import REPO, RUN_CONFIG, RUN_ENVIRONMENT, RUN_LENGTHS, make_run
+from tests.conftest import REPO, RUN_CONFIG, RUN_LENGTHS, make_run
 
-CONFIG, ENVIRONMENT, LENGTHS = RUN_CONFIG, RUN_ENVIRONMENT, RUN_LENGTHS
+CONFIG, LENGTHS = RUN_CONFIG, RUN_LENGTHS
 
 
 def report(*args) -> subprocess.CompletedProcess:
@@ -94,7 +94,7 @@ def test_resume_keeps_strategies_whose_samples_check_out_and_names_the_others(tm
     make_run(tmp_path)
     edit_samples(tmp_path, lambda b: b.replace(b"jit-only,24,4,1004", b"jit-only,24,4,10"))  # hand-edited, still whole
     edit_samples(tmp_path, lambda b: b[:-3])  # jit-only's last row cut short
-    record, kept, rejected = RunRecord.reopen(tmp_path, CONFIG, ENVIRONMENT, LENGTHS)
+    record, kept, rejected = RunRecord.reopen(tmp_path, read_resumable(tmp_path, CONFIG), LENGTHS)
     assert kept == {"baseline"} and list(rejected) == ["jit-only"]
     assert "samples.csv: line 21: the last row is incomplete" in rejected["jit-only"]
     rows = (tmp_path / "samples.csv").read_text().splitlines()
@@ -105,19 +105,19 @@ def test_resume_keeps_strategies_whose_samples_check_out_and_names_the_others(tm
 def test_resume_checks_the_row_count_of_every_point_against_n(tmp_path):
     make_run(tmp_path)
     edit_samples(tmp_path, lambda b: b.replace(b"baseline,24,2,1002,,0\r\n", b""))
-    _, kept, rejected = RunRecord.reopen(tmp_path, CONFIG, ENVIRONMENT, LENGTHS)
+    _, kept, rejected = RunRecord.reopen(tmp_path, read_resumable(tmp_path, CONFIG), LENGTHS)
     assert kept == {"jit-only"} and "baseline @ 24 has 4 sample rows, expected 5" in rejected["baseline"]
 
 
 def test_resume_trusts_nothing_in_a_file_without_its_header(tmp_path):
     make_run(tmp_path)
     edit_samples(tmp_path, lambda b: b.split(b"\n", 1)[1])
-    _, kept, rejected = RunRecord.reopen(tmp_path, CONFIG, ENVIRONMENT, LENGTHS)
+    _, kept, rejected = RunRecord.reopen(tmp_path, read_resumable(tmp_path, CONFIG), LENGTHS)
     assert kept == set() and set(rejected) == {"baseline", "jit-only"}
 
 
 def without_rounds(folder: Path, version: int) -> None:
-    """The folder as format `version` (2-5) wrote it: no round column; run.json's points keep their digests."""
+    """The folder as format `version` (2-6) wrote it: no round column; run.json's points keep their digests."""
     edit_samples(folder, lambda b: b.replace(b",round\r\n", b"\r\n").replace(b",,0\r\n", b",\r\n"))
     data = json.loads((folder / "run.json").read_text())
     (folder / "run.json").write_text(json.dumps({**data, "format_version": version}))
@@ -128,7 +128,7 @@ def test_a_format_5_file_reads_as_one_round_and_a_resume_writes_it_with_round_ze
     without_rounds(tmp_path, 5)
     assert not scan_samples(tmp_path / "samples.csv").problems
     assert set(load_checked(tmp_path)[1]["round"]) == {0}
-    _, kept, _ = RunRecord.reopen(tmp_path, CONFIG, ENVIRONMENT, LENGTHS)
+    _, kept, _ = RunRecord.reopen(tmp_path, read_resumable(tmp_path, CONFIG), LENGTHS)
     assert kept == {"baseline", "jit-only"}  # their digests hold: round 0 digests as no round
     rows = (tmp_path / "samples.csv").read_text().splitlines()
     assert rows[0].endswith(",server_ttft_ns,round") and "baseline,8,0,1000,,0" in rows
@@ -136,9 +136,9 @@ def test_a_format_5_file_reads_as_one_round_and_a_resume_writes_it_with_round_ze
     assert set(load_checked(tmp_path)[1]["round"]) == {0}
 
 
-def test_a_format_6_file_without_the_round_column_is_refused(tmp_path):
+def test_a_format_7_file_without_the_round_column_is_refused(tmp_path):
     make_run(tmp_path)
-    without_rounds(tmp_path, 6)
+    without_rounds(tmp_path, 7)
     with pytest.raises(ConfigError, match="line 2: baseline @ 8: no round"):
         load_checked(tmp_path)
 

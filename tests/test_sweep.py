@@ -1,5 +1,5 @@
 """The sweep's check cannot be fooled: every prompt judged, every request a prompt of its own, every
-timed token checked against the baseline's for the same request, requests seeded."""
+timed answer judged against the baseline's for the same request, requests seeded."""
 from __future__ import annotations
 
 import dataclasses
@@ -11,7 +11,7 @@ import torch
 from bench.config.schema import parse_config
 from bench.jobs.build import build_job
 from bench.jobs.job import RESTART, Job
-from bench.judging.references import References, timed_key, unseen_key
+from bench.judging.references import References, unseen_key
 from bench.judging.rule import JudgingRule
 from bench.judging.verdicts import judge_request
 from bench.running.worker import run_job
@@ -54,14 +54,16 @@ def judged_run(tmp_path_factory):
     return folder, baseline
 
 
-def test_the_baseline_judges_every_prompt_and_keeps_its_timed_tokens(judged_run):
+def test_the_baseline_judges_every_prompt_and_keeps_its_timed_answers(judged_run):
     _, points = judged_run
     for p in points.values():
         assert p["status"] == "ok" and p["matches_baseline"] is True
         assert (p["prompts_judged"], p["prompts_agreed"], p["near_ties"]) == (PROMPTS, PROMPTS, 0)
         assert p["timed_checked"] is None and p["timed_mismatches"] is None  # it is the reference
     refs = References(judged_run[0], writing=False)
-    assert [len(refs.get_tokens(timed_key(n))) for n in points] == [REPEATS, REPEATS]
+    assert [len(refs.timed_answers(n)) for n in points] == [REPEATS, REPEATS]
+    assert all(a.has_values for n in points for a in refs.timed_answers(n).values())
+    assert all(p["near_ties_limit"] is None for p in points.values())  # its own reference: nothing to bound
 
 
 def test_a_correct_strategy_passes_and_every_request_asks_a_prompt_of_its_own(judged_run, monkeypatch):
@@ -178,7 +180,7 @@ def test_a_strategy_answering_with_the_previous_requests_token_is_flagged(judged
     points = points_of(tiny_job(judged_run[0], "lagging"))
     baseline = References(judged_run[0], writing=False)
     for n, p in points.items():
-        tokens = list(baseline.get_tokens(timed_key(n)).values())
+        tokens = [answer.token for answer in baseline.timed_answers(n).values()]
         changes = sum(a != b for a, b in zip(tokens, tokens[1:]))  # a lagging token is wrong where they change
         assert p["prompts_agreed"] == PROMPTS and p["timed_mismatches"] >= changes >= 1, p["note"]
         assert p["matches_baseline"] is False
@@ -216,7 +218,7 @@ def test_temperature_sampling_is_checked_exactly_on_every_timed_request(tmp_path
 
 
 class Scripted(Target):
-    """A target answering with given logits and the token they imply."""
+    """A target answering with given logits and the token they imply (or a given one)."""
     transport = "test"
 
     def __init__(self, logits, token=None):
@@ -226,10 +228,7 @@ class Scripted(Target):
         raise NotImplementedError
 
     def first_token(self, input_ids):
-        return Timed(int(self.values.argmax()) if self.token is None else self.token, 1000)
-
-    def logits(self, input_ids):
-        return self.values
+        return Timed(int(self.values.argmax()) if self.token is None else self.token, 1000, logits=self.values)
 
     def stats(self):
         return {}
@@ -258,11 +257,13 @@ def test_the_unseen_probe_uses_the_near_tie_rule_and_references_round_trip(tmp_p
     assert not judge_request(Scripted(wrong), refs, key, [1], GREEDY, True)[1].agreed
 
     class TokensOnly(Scripted):
-        def logits(self, input_ids):
-            return None
+        def first_token(self, input_ids):
+            return dataclasses.replace(super().first_token(input_ids), logits=None)
 
     assert judge_request(TokensOnly(reference, 7), refs, key, [1], GREEDY, True)[1].agreed
-    assert not judge_request(TokensOnly(reference, 9), refs, key, [1], GREEDY, True)[1].agreed
+    over_a_socket = judge_request(TokensOnly(reference, 9), refs, key, [1], GREEDY, True)[1]
+    assert over_a_socket.agreed and over_a_socket.near_tie  # decided on the baseline's values
+    assert not judge_request(TokensOnly(reference, 3), refs, key, [1], GREEDY, True)[1].agreed
 
 
 def test_the_job_record_round_trips_through_json(tmp_path):
@@ -302,31 +303,37 @@ def test_the_sweep_judges_by_the_models_depth(judged_run, monkeypatch):
 
 
 def test_every_judgement_of_a_run_gets_the_models_layer_count(judged_run, monkeypatch, tmp_path):
-    """Judged prompts, timed rechecks, the unseen probe, a restart and the one-device reference pass all judge
-    with the job's layer count (a path passing another count would judge a deep model by the wrong limit)."""
-    import bench.judging.timed_check as timed_check
+    """Judged prompts (and their near-tie chances), timed requests, the unseen probe, a restart and the one-device
+    reference pass all judge with the job's layer count (a path passing another count would judge a deep model
+    by the wrong limit)."""
+    import bench.judging.token_rule as token_rule
     import bench.judging.verdicts as judging
     from bench.parallel.one_gpu_references import write_one_gpu_references
 
     seen = []
-    real_compare, real_tolerance = judging.compare, timed_check.tolerance
+    real_compare, real_tolerance, real_of_top = judging.compare, judging.tolerance, token_rule.tolerance_of_top
 
     def compare(*args, layers, **kwargs):
         seen.append(("compare", layers))
         return real_compare(*args, layers=layers, **kwargs)
 
     def tolerance(dtype, reference, layers):
-        seen.append(("recheck", layers))
+        seen.append(("prompt's tie chance", layers))
         return real_tolerance(dtype, reference, layers)
 
+    def tolerance_of_top(dtype, top, layers):
+        seen.append(("timed", layers))
+        return real_of_top(dtype, top, layers)
+
     monkeypatch.setattr(judging, "compare", compare)
-    monkeypatch.setattr(timed_check, "tolerance", tolerance)
+    monkeypatch.setattr(judging, "tolerance", tolerance)
+    monkeypatch.setattr(token_rule, "tolerance_of_top", tolerance_of_top)
     deep = 3 * 32
     job = tiny_job(judged_run[0], "baseline")
     judged = {tuple(ids) for ps in job.prompts.values() for ids in ps} | {tuple(job.unseen_prompt)}
 
     class TimedWrong(Baseline):
-        """Right on every judged prompt, wrong on the timed requests: each one is rechecked."""
+        """Right on every judged prompt, wrong on the timed requests: each one is judged on the baseline's values."""
         name = "timed-wrong"
 
         def first_token(self, input_ids):
@@ -339,7 +346,7 @@ def test_every_judgement_of_a_run_gets_the_models_layer_count(judged_run, monkey
     points_of(job)
     run_job(job.for_scenario(RESTART), lambda event: None)
     write_one_gpu_references(dataclasses.replace(job.for_strategy("baseline"), run_folder=tmp_path))
-    assert {kind for kind, _ in seen} == {"compare", "recheck"}
+    assert {kind for kind, _ in seen} == {"compare", "prompt's tie chance", "timed"}
     assert {layers for _, layers in seen} == {deep}
 
 

@@ -1,128 +1,109 @@
-"""Timed tokens against the baseline's for the same request: a near tie only when the token is the
-strategy's own top and the baseline's lies within tolerance of it, noted; sampled tokens exact; no
-logits (ipc) means every difference counts."""
+"""Timed requests judged one at a time against the baseline's answer to the same request: the baseline keeps
+its answers, every other strategy's are judged as they come and let go of their logits; a point's tally
+counts near ties, fails on a mismatch and on more near ties than the baseline's values allow."""
 from __future__ import annotations
 
+import pytest
 import torch
 
-from bench.judging.references import References, timed_key
+from bench.judging.references import References
 from bench.judging.rule import JudgingRule
-from bench.judging.timed_check import NAMED, TimedCheck, check_timed
+from bench.judging.timed_check import NAMED, TimedCheck, TimedJudge
 from bench.judging.verdicts import PromptVerdict, tally
-from bench.targets.base import Target, Timed
+from bench.targets.base import Timed
+from tests.conftest import two_tops
 
 FIRST = 2  # the warm-up requests before the first timed one
-BASELINE_TOKENS = [7, 7, 7]
 GREEDY, SAMPLED = JudgingRule(torch.float16, 1, False, 0), JudgingRule(torch.float16, 1, True, 0)
 
 
-class Scripted(Target):
-    """A target whose logits for prompt [k] are logits_by_prompt[k] (its tokens are given to check_timed)."""
-    transport = "test"
-
-    def __init__(self, logits_by_prompt, seeded=True):
-        self.logits_by_prompt, self.seeded = logits_by_prompt, seeded
-
-    def start(self):
-        raise NotImplementedError
-
-    def first_token(self, input_ids):
-        return Timed(int(self.logits_by_prompt[input_ids[0]].argmax()), 1000)
-
-    def logits(self, input_ids):
-        return self.logits_by_prompt[input_ids[0]]
-
-    def stats(self):
-        return {}
-
-    def close(self):
-        pass
+def answered(logits: torch.Tensor, token: int | None = None, with_logits: bool = True) -> Timed:
+    """A request's Timed: the token (its argmax unless given) with the logits of its call, or without them."""
+    return Timed(int(logits.argmax()) if token is None else token, 1000, logits=logits if with_logits else None)
 
 
-def two_tops(first: int, second: int, gap: float) -> torch.Tensor:
-    logits = torch.zeros(50)
-    logits[first], logits[second] = 5.25, 5.25 - gap  # fp16 tolerance here: 32 eps x 5.25 = 0.164
-    return logits
-
-
-def baseline_refs(folder) -> References:
+def baseline_refs(folder, tops=((7, 9, 0.01), (7, 9, 0.01), (7, 9, 0.5))) -> References:
+    """The baseline's answers to requests FIRST, FIRST + 1, ... at 24 tokens, from logits with these two tops."""
     writer = References(folder, writing=True)
-    assert check_timed(Scripted({}), writer, 24, [[0], [1], [2]], BASELINE_TOKENS, FIRST, GREEDY).checked is None  # the baseline keeps its tokens instead
+    keeper = TimedJudge(writer, 24, GREEDY, True)
+    for j, top in enumerate(tops):
+        assert keeper.take(FIRST + j, answered(two_tops(*top))).logits is None
+    assert keeper.result().checked is None  # the baseline keeps its answers instead
     writer.save()
     return References(folder, writing=False)
 
 
-def test_a_near_tie_is_accepted_and_noted_only_within_tolerance_on_the_strategys_top_two(tmp_path):
+def judge_all(refs, answers, first=FIRST, rule=GREEDY, comparable=True) -> TimedCheck:
+    judge = TimedJudge(refs, 24, rule, comparable)
+    for j, timed in enumerate(answers):
+        assert judge.take(first + j, timed).logits is None  # no [V] logits outlive their request
+    return judge.result()
+
+
+def test_near_ties_and_mismatches_are_decided_on_the_baselines_values_and_named(tmp_path):
     refs = baseline_refs(tmp_path)
-    target = Scripted({0: two_tops(7, 9, 0.01), 1: two_tops(9, 7, 0.0078), 2: two_tops(9, 7, 0.5)})
-    check = check_timed(target, refs, 24, [[0], [1], [2]], [7, 9, 9], FIRST, GREEDY)
+    check = judge_all(refs, [answered(two_tops(7, 9, 0.02)), answered(two_tops(9, 7, 0.005)),
+                             answered(two_tops(9, 7, 0.005))])
     assert (check.checked, check.near_ties, check.mismatches) == (3, 1, 1)
-    assert any(n.startswith("timed request 3: near tie: token 9 != baseline's 7") for n in check.notes)
-    assert any(n.startswith("timed request 4: token 9 != baseline's 7") for n in check.notes)
+    assert check.notes[0].startswith("timed request 4: token 9 != baseline's 7 (the baseline's logit of it is 0.5")
+    assert check.notes[1].startswith("timed request 3: near tie: token 9 != baseline's 7")
+    assert check.tie_chances == (0.5, 0.5, 0.0)
 
 
-def test_a_token_the_strategys_own_logits_do_not_rank_first_is_a_mismatch(tmp_path):
-    # a timed path that answers otherwise than its logits path (another, cheaper forward) is caught even
-    # where the token lies within the tolerance of the top
+def test_over_a_socket_a_token_alone_is_judged_by_the_same_rule(tmp_path):
     refs = baseline_refs(tmp_path)
-    target = Scripted({k: two_tops(7, 9, 0.01) for k in range(3)})
-    check = check_timed(target, refs, 24, [[0], [1], [2]], [9, 9, 9], FIRST, GREEDY)
-    assert (check.near_ties, check.mismatches) == (0, 3)
+    check = judge_all(refs, [answered(two_tops(9, 7, 0.005), with_logits=False)] * 3)
+    assert (check.checked, check.near_ties, check.mismatches) == (3, 2, 1)
 
 
-def test_a_tie_that_leaves_out_the_baselines_token_is_a_mismatch(tmp_path):
-    refs = baseline_refs(tmp_path)
-    target = Scripted({0: two_tops(9, 3, 0.001), 1: two_tops(9, 3, 0.001), 2: two_tops(9, 3, 0.001)})
-    check = check_timed(target, refs, 24, [[0], [1], [2]], [9, 9, 9], FIRST, GREEDY)
-    assert (check.near_ties, check.mismatches) == (0, 3)
+def test_the_baseline_must_take_its_requests_in_order(tmp_path):
+    keeper = TimedJudge(References(tmp_path, writing=True), 24, GREEDY, True)
+    keeper.take(3, answered(two_tops(7, 9, 1.0)))
+    keeper.take(2, answered(two_tops(7, 9, 1.0)))
+    with pytest.raises(ValueError, match="in order"):
+        keeper.result()
 
 
 def test_sampled_tokens_must_be_equal_and_unseeded_ones_are_not_compared(tmp_path):
     refs = baseline_refs(tmp_path)
-    target = Scripted({k: two_tops(9, 7, 0.001) for k in range(3)})
-    check = check_timed(target, refs, 24, [[0], [1], [2]], [7, 9, 7], FIRST, SAMPLED)
+    check = judge_all(refs, [answered(two_tops(7, 9, 0.001)), answered(two_tops(9, 7, 0.001), 9),
+                             answered(two_tops(7, 9, 0.001))], rule=SAMPLED)
     assert (check.checked, check.near_ties, check.mismatches) == (3, 0, 1)
     assert "sampled under the same seed" in check.notes[0]
-    unseeded = check_timed(Scripted({}, seeded=False), refs, 24, [[0], [1], [2]], [9, 9, 9], FIRST,
-                           SAMPLED)
+    unseeded = judge_all(refs, [answered(two_tops(9, 7, 0.1))] * 3, rule=SAMPLED, comparable=False)
     assert (unseeded.checked, unseeded.mismatches) == (0, 0)
-
-
-def test_without_logits_every_difference_is_a_mismatch_that_says_why(tmp_path):
-    refs = baseline_refs(tmp_path)
-
-    class TokensOnly(Scripted):
-        transport = "ipc"
-
-        def logits(self, input_ids):
-            return None
-
-    check = check_timed(TokensOnly({}), refs, 24, [[0], [1], [2]], [9, 7, 7], FIRST, GREEDY)
-    assert (check.checked, check.near_ties, check.mismatches) == (3, 0, 1)
-    assert "logits are not available over ipc" in check.notes[0]
 
 
 def test_requests_are_matched_by_index_and_mismatches_named_then_counted(tmp_path):
     refs = baseline_refs(tmp_path)
-    wrong = Scripted({k: two_tops(9, 3, 1.0) for k in range(6)})
-    # warm-up of 3: requests 3..8, of which 3 and 4 have the baseline's tokens (its requests were 2..4)
-    check = check_timed(wrong, refs, 24, [[k] for k in range(6)], [9] * 6, 3, GREEDY)
+    wrong = [answered(two_tops(9, 3, 1.0))] * 6
+    # warm-up of 3: requests 3..8, of which 3 and 4 have the baseline's answers (its requests were 2..4)
+    check = judge_all(refs, wrong, first=3)
     assert (check.checked, check.mismatches) == (2, 2)
     (tmp_path / "many").mkdir()
-    many = References(tmp_path / "many", writing=True)
-    check_timed(wrong, many, 24, [[k] for k in range(6)], [7] * 6, 0, GREEDY)
-    many.save()
-    flagged = check_timed(wrong, References(tmp_path / "many", writing=False), 24, [[k] for k in range(6)],
-                          [9] * 6, 0, GREEDY)
+    many = baseline_refs(tmp_path / "many", tops=[(7, 9, 1.0)] * 6)
+    flagged = judge_all(many, wrong)
     assert flagged.mismatches == 6 and len(flagged.notes) == NAMED + 1
-    assert flagged.notes[-1] == f"{6 - NAMED} more timed requests with a token other than the baseline's"
-    assert refs.get_tokens(timed_key(24)) == {2: 7, 3: 7, 4: 7}  # read back from reference.pt
+    assert flagged.notes[-1] == f"{6 - NAMED} more timed requests that disagree with the baseline's"
 
 
 def test_the_points_tally_counts_timed_near_ties_and_fails_on_a_timed_mismatch():
-    agreed = [PromptVerdict(judged=True, agreed=True, near_tie=True), PromptVerdict(judged=True, agreed=True)]
-    ok = tally(agreed, TimedCheck(5, 2, 0, ("timed request 3: near tie",)))
+    agreed = [PromptVerdict(judged=True, agreed=True, near_tie=True, tie_chance=0.5),
+              PromptVerdict(judged=True, agreed=True)]
+    ok = tally(agreed, TimedCheck(5, 2, 0, ("timed request 3: near tie",), (0.5,) * 5), sampled=False)
     assert (ok.near_ties, ok.timed_checked, ok.timed_mismatches, ok.matches_baseline) == (3, 5, 0, True)
-    assert ok.notes == ("timed request 3: near tie",)
-    assert tally(agreed, TimedCheck(5, 0, 1, ())).matches_baseline is False
-    assert tally(agreed, TimedCheck(None, 0, 0, ())).timed_mismatches is None  # the baseline: nothing to check
+    assert ok.notes == ("timed request 3: near tie",) and ok.near_ties_limit == 6
+    assert tally(agreed, TimedCheck(5, 0, 1, ()), sampled=False).matches_baseline is False
+    baseline = tally(agreed, TimedCheck(None, 0, 0, ()), sampled=False)
+    assert baseline.timed_mismatches is None and baseline.near_ties_limit is None  # nothing to check
+
+
+def test_more_near_ties_than_the_baselines_values_allow_fail_the_point():
+    prompts = [PromptVerdict(judged=True, agreed=True)] * 8  # bands of one token: no near tie possible
+    # every one of 20 requests whose band holds two tokens came out the other way: 1 in a million
+    timed = TimedCheck(20, 20, 0, (), (0.5,) * 20)
+    flagged = tally(prompts, timed, sampled=False)
+    assert flagged.matches_baseline is False and flagged.near_ties_limit < 20
+    assert f"20 near ties where the baseline's values allow an honest strategy {flagged.near_ties_limit}" in \
+        flagged.notes[-1]
+    assert tally(prompts, TimedCheck(20, 8, 0, (), (0.5,) * 20), sampled=False).matches_baseline is True

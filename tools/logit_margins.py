@@ -25,7 +25,7 @@ import torch
 from bench.config.schema import load_config
 from bench.jobs.build import build_job
 from bench.judging.correctness import CALIBRATED_LAYERS, tolerance
-from bench.measuring.logits import last_logits
+from bench.measuring.logits import host_copy
 from bench.models.dtypes import TORCH_DTYPES
 from bench.reporting.tables import markdown_table
 from bench.targets.loading import load_strategy
@@ -69,7 +69,8 @@ def config_margins(config_path: str) -> list[Margin]:
     dtype = TORCH_DTYPES[job.config.model.dtype]
     with torch.inference_mode():
         baseline = load_strategy(job).strategy
-        return [Margin(job.config.name, n, i, **prompt_margin(last_logits(baseline, list(ids)), dtype, job.model.layers))
+        return [Margin(job.config.name, n, i, **prompt_margin(host_copy(baseline.first_token(list(ids)).logits), dtype,
+                                                              job.model.layers))
                 for n, prompts in sorted(job.prompts.items()) for i, ids in enumerate(prompts)]
 
 

@@ -20,12 +20,17 @@ def correct(df: pd.DataFrame, strategy: str) -> bool:
     return len(rows) > 0 and bool((rows.status == "ok").all() and (rows.matches_baseline == True).all())  # noqa: E712
 
 
-def lead_text(head: pd.Series, lead: dict[int, RatioEstimate]) -> str:
-    """'x1.07-1.14 (95% intervals within x1.05-1.16)': the lead over the peer across lengths and its intervals'
-    outer ends."""
-    ests = [lead[n] for n in head.index]
+def lead_text(head: pd.Series, lead: dict[int, RatioEstimate]) -> tuple[str, str]:
+    """('x1.07-1.14 (95% intervals within x1.05-1.16)', where): the lead over the peer across the lengths both
+    measured and its intervals' outer ends; `where` names those lengths where the peer lacks some of the
+    strategy's (a run that ended early), else ''. ('', '') where they share none."""
+    both = [n for n in head.index if n in lead]
+    if not both:
+        return "", ""
+    ests = [lead[n] for n in both]
+    where = "" if len(both) == len(head) else f" at the {len(both)} lengths both measured ({min(both)}-{max(both)})"
     return (f"x{ranged([e.ratio for e in ests])} ({ests[0].level:.0%} intervals within "
-            f"x{min(e.low for e in ests):.2f}-{max(e.high for e in ests):.2f})")
+            f"x{min(e.low for e in ests):.2f}-{max(e.high for e in ests):.2f})"), where
 
 
 def headline(run: dict, df: pd.DataFrame, strategy: str, peer: str, lead: dict[int, RatioEstimate]) -> str:
@@ -34,7 +39,8 @@ def headline(run: dict, df: pd.DataFrame, strategy: str, peer: str, lead: dict[i
     with the baseline."""
     head = p50(df, strategy)
     env, model = run["environment"], run["config"]["model"]
-    lead = f", {lead_text(head, lead)} ahead of `{peer}`" if set(head.index) <= set(lead) else ""
+    text, where = lead_text(head, lead)
+    lead = f", {text} ahead of `{peer}`{where}" if text else ""
     return (f"On one {env['gpu']} ({run['started'][:10]}), {model.get('preset') or 'the model'} shape in "
             f"{model.get('dtype')}, batch 1: `{strategy}` answers in {ranged(head, 2, ' ms')} (median) over "
             f"{len(head)} prompt lengths ({head.index.min()}-{head.index.max()} tokens){lead}, "
@@ -49,8 +55,9 @@ def claims(df: pd.DataFrame, strategy: str, peer: str, graph_strategies: list[st
     floor = floors(df)[head.index]
     graphs = df[df.strategy.isin(graph_strategies) & (df.status == "ok")]
     tail = graphs.ttft_p99_ms / graphs.ttft_p50_ms - 1
-    lead = (f"leads `{peer}` by {lead_text(head, lead)} at the {len(head)} lengths and " if
-            set(head.index) <= set(lead) else f"was measured without `{peer}` in this run; it ")
+    text, where = lead_text(head, lead)
+    lead = (f"leads `{peer}` by {text}{where or f' at the {len(head)} lengths'} and " if text
+            else f"was measured without `{peer}` in this run; it ")
     return (f"`{strategy}` {lead}"
             f"sits {ranged(head / floor)}x above the floor. The baseline's median ranges over "
             f"{ranged(base, 1, ' ms')} across lengths; the graph strategies' p99 lies "
@@ -101,10 +108,12 @@ def targets(run: dict, df: pd.DataFrame, strategy: str, peer: str, goal: dict) -
              f"{met(s['unseen_ttft_ms'], goal['unseen_ms'], 'ms')}"
              f"; median within {goal['floor_ratio']}x the floor: {within} of {len(head)} lengths")
     peer_p50 = p50(df, peer)
-    if set(head.index) <= set(peer_p50.index):
-        lead = peer_p50[head.index] / head
+    both = head.index.intersection(peer_p50.index)
+    if len(both):
+        lead = peer_p50[both] / head[both]
+        where = "" if len(both) == len(head) else f" at the {len(both)} lengths both measured ({both.min()}-{both.max()})"
         text += (f"; at least x{goal['peer_lead']} ahead of `{peer}` at every length: "
-                 f"{'met' if lead.min() >= goal['peer_lead'] else 'missed'} (x{ranged(lead)})")
+                 f"{'met' if lead.min() >= goal['peer_lead'] else 'missed'} (x{ranged(lead)}{where})")
     if not correct(df, strategy):
         text += f"; none of these counts: `{strategy}` fails the correctness check at some length"
     return text + "."

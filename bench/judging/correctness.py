@@ -38,7 +38,11 @@ DEPTH_CAP_FRACTION = 0.0625
 def tolerance(dtype: torch.dtype, reference: torch.Tensor, layers: int) -> float:
     """The largest |logit difference| a valid reordering in `dtype` may produce against `reference`,
     for a model of `layers` decoder layers."""
-    top = float(reference.abs().max())
+    return tolerance_of_top(dtype, float(reference.abs().max()), layers)
+
+
+def tolerance_of_top(dtype: torch.dtype, top: float, layers: int) -> float:
+    """tolerance() of a reference whose largest |logit| is `top` (what a reference reduced to its top-k keeps)."""
     unscaled = TOLERANCE_EPS[dtype] * torch.finfo(dtype).eps * top
     deeper = min(unscaled * layers / CALIBRATED_LAYERS, DEPTH_CAP_FRACTION * top)
     return max(unscaled, deeper)
@@ -67,15 +71,16 @@ def compare(logits: torch.Tensor, token: int, reference: torch.Tensor, reference
     model's decoder layers (the tolerance grows with depth).
     The token must equal the baseline's; greedy (sampled=False) also accepts a near tie, with a note:
     the strategy's own argmax, within tol of the top of the baseline's logits (rounding could have
-    made it the baseline's argmax); sampled (same seed) accepts no other."""
+    made it the baseline's argmax); sampled (same seed) accepts no other. Greedy, the token must be
+    the argmax of `logits` (the call's own output), whatever the baseline's."""
     tol = tolerance(dtype, reference, layers)
     diff = float((logits - reference).abs().max())
     problems = []
-    # the strategy's own best token (no slack: a token it did not rank first is not its greedy answer),
-    # within tol of the baseline's top
-    tied = not sampled and near_top(reference, token, tol) and near_top(logits, token, 0.0)
+    tied = not sampled and near_top(reference, token, tol)  # within tol of the baseline's top
     if token != reference_token and not tied:
         problems.append(f"returned token {token} != baseline's {reference_token}")
+    if not sampled and not near_top(logits, token, 0.0):
+        problems.append(not_its_argmax(logits, token))
     if not diff <= tol:  # also catches NaN
         problems.append(f"max |logit diff| {diff:.3g} > tolerance {tol:.3g}")
     near_tie = not problems and token != reference_token
@@ -85,3 +90,12 @@ def compare(logits: torch.Tensor, token: int, reference: torch.Tensor, reference
         note = (f"near tie: returned token {token}, baseline's {reference_token}; the baseline's "
                 f"logits of the two differ by {gap:.3g} <= tolerance {tol:.3g}")
     return Verdict(not problems, diff, near_tie, note)
+
+
+def not_its_argmax(logits: torch.Tensor, token: int) -> str:
+    """What to say of a greedy token that is not the top of the logits its own call computed: the token
+    and the logits were computed apart (another, cheaper path), or the token was changed."""
+    if not 0 <= token < logits.numel():
+        return f"returned token {token} is outside the vocabulary of its logits ({logits.numel()})"
+    return (f"returned token {token} is not the argmax of the logits its call computed "
+            f"({int(logits.argmax())}; {float(logits.max() - logits[token]):.3g} above it)")

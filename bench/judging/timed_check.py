@@ -1,22 +1,30 @@
-"""Every timed request's token, checked against the baseline's token for the same request.
+"""Every timed request judged against the baseline's answer to the same request, as it comes.
 
 Each warm-up and timed request asks a prompt of its own (bench.models.prompts), so no cache keyed
-on the input can answer it, and the baseline's timed tokens are its only references: the baseline
-stores them (references.py), every other strategy must return the same token for the same request.
-After the timed loop (untimed), each greedy mismatch is looked at once more: where the token is the
-argmax of the strategy's own logits on that prompt and the baseline's token lies within the
-correctness tolerance of that top, it is a near tie (counted and noted); otherwise a mismatch
-(named). Sampled tokens (same seed) must be equal: no near tie. Where the logits stay elsewhere
-(ipc), every difference counts.
+on the input can answer it, and the baseline's answers to the timed requests are their only
+references: the baseline keeps each one's token, TOP_K best logits and largest |logit|
+(bench.judging.top_answer, stored by references.py); every other strategy's answer is judged on those
+values by bench.judging.token_rule, together with the logits its timed call computed where they came
+back (in-process, tensor parallel), or its token alone (ipc). Each request is reduced to its verdict
+(the baseline's: to its TopAnswer) right after its timer stops, so a point holds no [V] logits. On an
+H200 host (torch 2.11) that costs, outside the timer, one host copy a request (44-95 us at a vocabulary
+of 32000-152064, bench.measuring.logits), then 33-61 us for another strategy's verdict or 159-695 us
+for the baseline's top-k: at 152064, ~0.4 s over a 9-length sweep of 300 requests, ~2.2 s for the baseline.
+
+    judge = TimedJudge(refs, prompt_len, rule, comparable)
+    for each timed request i (counting the warm-up):  timed = judge.take(i, target.first_token(ids))
+    check = judge.result()
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
-from bench.judging.correctness import near_top, tolerance
-from bench.judging.references import References, timed_key
+from bench.judging.references import References
 from bench.judging.rule import JudgingRule
-from bench.targets.base import Target
+from bench.judging.token_rule import TokenVerdict, judge_answer
+from bench.judging.top_answer import TopAnswer, top_answer
+from bench.targets.base import Timed
 
 NAMED = 3  # a broken strategy mismatches on most requests; the first few name the problem
 
@@ -28,48 +36,42 @@ class TimedCheck:
     near_ties: int
     mismatches: int
     notes: tuple[str, ...]
+    tie_chances: tuple[float, ...] = ()  # per compared request (bench.judging.near_tie_bound)
 
 
-def check_timed(target: Target, refs: References, prompt_len: int, prompts: list[list[int]], tokens: list[int],
-                first_index: int, rule: JudgingRule) -> TimedCheck:
-    """prompts[j] and tokens[j]: the j-th timed request's prompt and token (request first_index + j,
-    counting the warm-up), judged by the run's rule. The baseline keeps its tokens as the references
-    instead."""
-    key = timed_key(prompt_len)
-    if refs.writing:
-        refs.put_tokens(key, first_index, tokens)
-        return TimedCheck(None, 0, 0, ())
-    expected = refs.get_tokens(key)
-    if expected is None or (rule.sampled and not target.seeded):
-        return TimedCheck(0, 0, 0, ())  # no baseline, or an RNG of its own: the judged prompts' notes say so
-    compared = [(j, expected[first_index + j]) for j in range(len(tokens)) if first_index + j in expected]
-    ties, mismatches = [], []
-    for j, reference in compared:
-        if tokens[j] != reference:
-            tie, text = recheck(target, prompts[j], tokens[j], reference, rule)
-            (ties if tie else mismatches).append(f"timed request {first_index + j}: {text}")
-    notes = named(mismatches, "timed requests with a token other than the baseline's")
-    notes += named(ties, "timed requests accepted as near ties")
-    return TimedCheck(len(compared), len(ties), len(mismatches), tuple(notes))
+class TimedJudge:
+    """A point's timed requests, judged one at a time after each one's timer; the baseline keeps its answers."""
 
+    def __init__(self, refs: References, prompt_len: int, rule: JudgingRule, comparable: bool):
+        """comparable: False where the target samples with an RNG the sweep cannot seed (tokens not compared)."""
+        self.refs, self.prompt_len, self.rule = refs, prompt_len, rule
+        self.expected = None if refs.writing or not comparable else refs.timed_answers(prompt_len)
+        self.kept: list[tuple[int, TopAnswer]] = []  # the baseline's answers
+        self.verdicts: list[tuple[int, TokenVerdict]] = []
 
-def recheck(target: Target, ids: list[int], token: int, expected: int, rule: JudgingRule) -> tuple[bool, str]:
-    """(a near tie?, what to say) for a request whose token is not the baseline's `expected`."""
-    differs = f"token {token} != baseline's {expected}"
-    if rule.sampled:
-        return False, f"{differs} (sampled under the same seed)"
-    logits = target.logits(ids)  # [V] fp32 on the host, or None
-    if logits is None:
-        return False, f"{differs} (logits are not available over {target.transport}: a near tie cannot be told)"
-    tol = tolerance(rule.dtype, logits, rule.layers)
-    below = {t: float(logits.max() - logits[t]) for t in (token, expected)}
-    # its own argmax on that prompt (no slack: a token served by another path would differ), with the
-    # baseline's token within tol of it; NaN logits fail the comparison
-    if near_top(logits, token, 0.0) and near_top(logits, expected, tol):
-        return True, (f"near tie: {differs}; both within {max(below.values()):.3g} of its top logit "
-                      f"(tolerance {tol:.3g})")
-    return False, (f"{differs} (below its top logit by {below[token]:.3g} and {below[expected]:.3g}; "
-                   f"tolerance {tol:.3g})")
+    def take(self, index: int, timed: Timed) -> Timed:
+        """Judge request `index` (counting the warm-up), or keep it where this is the baseline; the Timed
+        without its logits, so none outlive this call."""
+        if self.refs.writing:
+            self.kept.append((index, top_answer(timed.logits, timed.token)))
+        elif self.expected is not None and index in self.expected:
+            self.verdicts.append((index, judge_answer(self.expected[index], timed.token, timed.logits, self.rule)))
+        return dataclasses.replace(timed, logits=None)
+
+    def result(self) -> TimedCheck:
+        """The point's timed fields; the baseline's answers go to the references (save() writes them)."""
+        if self.refs.writing:
+            first = self.kept[0][0] if self.kept else 0
+            if [i for i, _ in self.kept] != list(range(first, first + len(self.kept))):
+                raise ValueError("the baseline's timed requests must be taken in order, one per index")
+            self.refs.put_timed(self.prompt_len, first, [answer for _, answer in self.kept])
+            return TimedCheck(None, 0, 0, ())
+        ties = [f"timed request {i}: {v.note}" for i, v in self.verdicts if v.near_tie]
+        mismatches = [f"timed request {i}: {v.note}" for i, v in self.verdicts if not v.agreed]
+        notes = named(mismatches, "timed requests that disagree with the baseline's")
+        notes += named(ties, "timed requests accepted as near ties")
+        return TimedCheck(len(self.verdicts), len(ties), len(mismatches), tuple(notes),
+                          tuple(v.tie_chance for _, v in self.verdicts))
 
 
 def named(lines: list[str], what: str) -> list[str]:
@@ -77,23 +79,3 @@ def named(lines: list[str], what: str) -> list[str]:
     more = [f"{len(lines) - NAMED} more {what}"] if len(lines) > NAMED else []
     return lines[:NAMED] + more
 
-
-@dataclass(frozen=True)
-class TokenVerdict:
-    """One token judged without its logits (a server's answer under load)."""
-    agreed: bool
-    near_tie: bool  # accepted as tied at the top with the baseline's token (never, without logits, here)
-    note: str
-
-
-def judge_token(refs: References, prompt_len: int, request_index: int, token: int, rule: JudgingRule) -> TokenVerdict:
-    """The token a strategy answered for the prompt of timed request `request_index` at `prompt_len`, against
-    the baseline's token for that request. Without the strategy's logits no near tie can be told (as over
-    ipc in the sweep): the tokens must be equal. `rule` is the run's, for a judge that can tell more."""
-    expected = refs.get_tokens(timed_key(prompt_len)) or {}
-    if request_index not in expected:
-        return TokenVerdict(False, False, f"no baseline token for timed request {request_index} at length {prompt_len}")
-    if token != expected[request_index]:
-        return TokenVerdict(False, False, f"length {prompt_len}, timed request {request_index}: token {token} != "
-                                          f"baseline's {expected[request_index]}")
-    return TokenVerdict(True, False, "")

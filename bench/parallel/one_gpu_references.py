@@ -3,9 +3,9 @@
     write_one_gpu_references(job)   # in the baseline's worker, before its ranks start
 
 The baseline runs once in this process on one device (the same seed draws the same weights as the
-ranks' shards put together, bench.models.random_weights) and answers every prompt of the sweep and
-the unseen-length probe, as a TP=1 baseline would write them; then it is freed and the
-tensor-parallel baseline is judged against them like every other strategy.
+ranks' shards put together, bench.models.random_weights) and answers every prompt of the sweep, its
+timed requests and the unseen-length probe, as a TP=1 baseline would write them; then it is freed
+and the tensor-parallel baseline is judged against them like every other strategy.
 """
 from __future__ import annotations
 
@@ -15,8 +15,10 @@ import torch
 
 from bench.jobs.job import Job
 from bench.jobs.requests import request_pool
-from bench.judging.references import References, prompt_key, timed_key, unseen_key
+from bench.judging.reference_check import reference_identity
+from bench.judging.references import References, prompt_key, unseen_key
 from bench.judging.rule import rule_of
+from bench.judging.timed_check import TimedJudge
 from bench.judging.verdicts import judge_request
 from bench.targets.inprocess import InProcessTarget
 
@@ -26,6 +28,7 @@ def write_one_gpu_references(job: Job) -> None:
     cfg = job.config
     rule = rule_of(job)
     refs = References(job.run_folder, writing=True)
+    refs.stamp(reference_identity(job))
     target = InProcessTarget(job)  # the baseline's job: the whole model on job.device
     try:
         target.start()
@@ -35,11 +38,11 @@ def write_one_gpu_references(job: Job) -> None:
             for k, ids in enumerate(prompts):
                 judge_request(target, refs, prompt_key(n, k), ids, rule, True)
             _, pool = request_pool(job, n, prompts)
-            tokens = []
-            for i in range(warmup, count):  # the timed requests' tokens, which every TP strategy must return
+            keeper = TimedJudge(refs, n, rule, True)
+            for i in range(warmup, count):  # the timed requests' answers, against which every strategy's are judged
                 target.reseed(rule.seed)
-                tokens.append(target.first_token(pool[i % len(pool)]).token)
-            refs.put_tokens(timed_key(n), warmup, tokens)
+                keeper.take(i, target.first_token(pool[i % len(pool)]))
+            keeper.result()
         judge_request(target, refs, unseen_key(job.unseen_len), list(job.unseen_prompt), rule, True)
         refs.save()
     finally:

@@ -18,7 +18,6 @@ from torch.distributed.device_mesh import init_device_mesh
 
 from bench.jobs.job import Job
 from bench.measuring.clocks import GB, sync
-from bench.measuring.logits import last_logits
 from bench.models.build import hf_config
 from bench.models.dtypes import TORCH_DTYPES
 from bench.parallel.sharded_build import build_sharded_model
@@ -79,8 +78,6 @@ def run_command(loaded: Loaded, device: torch.device, command: tuple):
             return timed_answer(strategy, args[0])
         finally:
             gc.enable()
-    if name == "logits":
-        return last_logits(strategy, args[0])
     if name == "reseed":
         torch.manual_seed(args[0])  # every rank samples the same token from the same logits
         return None

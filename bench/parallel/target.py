@@ -95,9 +95,6 @@ class TpTarget(Target):
     def first_token(self, input_ids: list[int]) -> Timed:
         return self._ask("first_token", input_ids)
 
-    def logits(self, input_ids: list[int]) -> torch.Tensor:
-        return self._ask("logits", input_ids)
-
     def reseed(self, seed: int) -> None:
         self._ask("reseed", seed)
 

@@ -32,7 +32,7 @@ COLUMNS = (
     Column("note", DERIVED, "the point's notes, then stability warnings"),
     Column("unstable", DERIVED, "a stability rule fired (std or min/max far from the mean)"),
     Column("n", SAMPLES, "timed requests"),
-    Column("rounds", SAMPLES, "rounds the timed requests were spread over (measure.rounds; 1 before format 6)"),
+    Column("rounds", SAMPLES, "rounds the timed requests were spread over (measure.rounds; 1 before format 7)"),
     Column("ttft_mean_ms", SAMPLES, "mean TTFT"),
     Column("ttft_p50_ms", SAMPLES, "median TTFT", "TTFT (ms)"),
     Column("ttft_p50_ci_low_ms", SAMPLES, "median TTFT: low end of its 95% bootstrap interval", "p50 95% CI (ms)"),
@@ -62,6 +62,8 @@ COLUMNS = (
     Column("prompts_judged", POINT, "distinct prompts compared with the baseline's", "Prompts agreed"),
     Column("prompts_agreed", POINT, "of those, prompts whose token and logits agreed"),
     Column("near_ties", POINT, "judged prompts and timed requests whose token differed within a near tie"),
+    Column("near_ties_limit", POINT, "the most near ties an honest strategy shows here (but once in 1000 points), "
+                                     "from the baseline's values; more fail the point"),
     Column("timed_checked", POINT, "timed requests whose token was compared with the baseline's same request"),
     Column("timed_mismatches", POINT, "of those, tokens other than the baseline's and no near tie"),
     Column("server_ttft_p50_ms", SAMPLES, "transport ipc: the server's median TTFT"),

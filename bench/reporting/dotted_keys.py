@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from bench.config.errors import shown
 
+ABSENT = object()  # the value of a key one side lacks
+
 
 def flatten(value, prefix: str = "") -> dict[str, object]:
     """A nested config as dotted keys; strategy lists are keyed by strategy name."""
@@ -20,11 +22,15 @@ def flatten(value, prefix: str = "") -> dict[str, object]:
 def changed_keys(old: dict, new: dict) -> list[str]:
     """'key: old -> new' for every dotted key whose value differs ('(absent)' where one lacks it)."""
     a, b = flatten(old), flatten(new)
-    missing = object()
-    lines = []
-    for key in sorted(set(a) | set(b)):
-        before, after = a.get(key, missing), b.get(key, missing)
-        if before != after:
-            lines.append(f"{key}: {'(absent)' if before is missing else shown(before)} -> "
-                         f"{'(absent)' if after is missing else shown(after)}")
-    return lines
+    return [change_text(key, a.get(key, ABSENT), b.get(key, ABSENT)) for key in sorted(set(a) | set(b))
+            if a.get(key, ABSENT) != b.get(key, ABSENT)]
+
+
+def change_text(key: str, before, after) -> str:
+    """'key: before -> after', each value shown ('(absent)' for ABSENT): how every change of a run is named."""
+    return f"{key}: {value_text(before)} -> {value_text(after)}"
+
+
+def value_text(value) -> str:
+    """A value as a change shows it: '(absent)' for ABSENT."""
+    return "(absent)" if value is ABSENT else shown(value)

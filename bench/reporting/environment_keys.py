@@ -46,6 +46,8 @@ ENVIRONMENT_KEYS = (
     EnvironmentKey("cpu", "str", "the CPU's model name"),
     EnvironmentKey("git_commit", "str", "the commit measured"),
     EnvironmentKey("git_dirty", "bool", "the code differed from that commit (results/ aside)"),
+    EnvironmentKey("git_diff_sha256", "str", "sha256 of `git diff HEAD` (results/ aside): which uncommitted edit "
+                                             "(null: none)"),
     EnvironmentKey("device.device", "str", "the torch device the workers ran on"),
     EnvironmentKey("device.device_name", "str", "CUDA: the device's name as torch reports it"),
     EnvironmentKey("device.capability", "str", "CUDA: compute capability, major.minor"),

@@ -15,7 +15,7 @@ from bench.reporting.plot_axes import (DPI, FIGSIZE, PNG_METADATA, color, log_y,
                                       unstable_legend_entry)
 from bench.reporting.records import StrategyRecord
 
-__all__ = ["color", "plot_ratios", "plot_title", "write_plots"]
+__all__ = ["PLOT_FILES", "color", "plot_ratios", "plot_title", "write_plots"]
 # the harness prepares the largest length first (bench/targets/loading.py prepare_all): its compile is
 # the whole compile and its capture the first, so that point carries the one-off costs
 ONE_OFF_LABEL = "largest length, prepared first: one-off costs"
@@ -162,15 +162,19 @@ def plot_ready(run: dict, title: str, path: Path) -> bool:
     return True
 
 
+TTFT_PLOT = "ttft.png"
+PLOT_FILES = (TTFT_PLOT, "speedup.png", "memory.png", "prepare.png", "ready.png")  # all write_plots may write
+
+
 def write_plots(df: pd.DataFrame, run: dict, folder: Path) -> dict[str, str]:
     """Write the run's plots; returns {file: why it was not written} for plots without data."""
     folder.mkdir(parents=True, exist_ok=True)
     title = plot_title(run, df)
     not_drawn = {}
     if (df.status == "ok").any():
-        plot_ttft(df, title, folder / "ttft.png")
+        plot_ttft(df, title, folder / TTFT_PLOT)
     else:
-        not_drawn["ttft.png"] = "no point was measured"
+        not_drawn[TTFT_PLOT] = "no point was measured"
     plots = {
         "speedup.png": (lambda path: plot_speedup(df, title, path), "no strategy has a speed-up (no baseline row "
                                                                     "measured)"),

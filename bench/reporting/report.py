@@ -12,10 +12,11 @@ import pandas as pd
 
 from bench.config.errors import ConfigError
 from bench.reporting.columns import COLUMNS
-from bench.reporting.load_report import write_load_report
+from bench.reporting.load_report import LOAD_PLOT, write_load_report
 from bench.reporting.load_summary import LOAD_SUMMARY_FILE
-from bench.reporting.plots import plot_title, write_plots
+from bench.reporting.plots import PLOT_FILES, plot_title, write_plots
 from bench.reporting.results_io import SAMPLES_FILE, read_run
+from bench.reporting.run_fields import ENVIRONMENT_CHANGES
 from bench.reporting.sample_checks import check_samples
 from bench.reporting.samples_file import SAMPLE_COLUMNS, scan_samples
 from bench.reporting.stats import DEFAULT_LEVEL, METHOD
@@ -25,13 +26,14 @@ from bench.reporting.tables import report_markdown
 SUMMARY_FILE = "summary.csv"
 SUMMARY_JSON_FILE = "summary.json"
 TABLE_FILE = "table.md"
+PLOTS_FOLDER = "plots"
 FLOAT_FORMAT = "%.4f"  # 0.1 us resolution in ms: below timer noise, and stable across platforms
 FLOAT_DIGITS = 4  # summary.json's numbers rounded as FLOAT_FORMAT writes them, so both files agree
 SAMPLE_TYPES = {"strategy": "object", "prompt_len": "int64", "request": "int64", "ttft_ns": "int64",
                 "server_ttft_ns": "float64",  # NaN: no server time (transport inprocess, format 1)
-                "round": "int64"}  # 0 for every row of formats 1-5 (one round)
+                "round": "int64"}  # 0 for every row of formats 1-6 (one round)
 RUN_METADATA_KEYS = ("format_version", "name", "status", "started", "finished", "resumed", "config",
-                     "environment", "roofline")
+                     "environment", ENVIRONMENT_CHANGES, "roofline")
 
 
 def load_checked(out_dir: Path) -> tuple[dict, pd.DataFrame]:
@@ -79,10 +81,19 @@ def write_report(out_dir: Path) -> pd.DataFrame:
     run, df = load_summary(out_dir)
     df.to_csv(out_dir / SUMMARY_FILE, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
     (out_dir / SUMMARY_JSON_FILE).write_text(summary_json(run, df))
-    not_drawn = write_plots(df, run, out_dir / "plots")
+    not_drawn = write_plots(df, run, out_dir / PLOTS_FOLDER)
     load_section = write_load_report(out_dir, run, plot_title(run, df), FLOAT_FORMAT)
     (out_dir / TABLE_FILE).write_text(report_markdown(run, df, not_drawn) + load_section)
     return df
+
+
+def discard_report(out_dir: Path) -> None:
+    """Remove every file write_report writes (and nothing else): a run starting or resumed in the folder
+    shows no report until it writes its own, so none describes other raw files than the folder's."""
+    for name in (SUMMARY_FILE, SUMMARY_JSON_FILE, TABLE_FILE, LOAD_SUMMARY_FILE):
+        (Path(out_dir) / name).unlink(missing_ok=True)
+    for name in (*PLOT_FILES, LOAD_PLOT):
+        (Path(out_dir) / PLOTS_FOLDER / name).unlink(missing_ok=True)
 
 
 def write_reports(folders: list[Path]) -> tuple[dict[Path, pd.DataFrame], list[str]]:

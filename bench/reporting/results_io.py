@@ -17,7 +17,7 @@ from bench.config.capped_file import read_capped
 from bench.config.errors import ConfigError, shown
 from bench.reporting.dotted_keys import changed_keys
 from bench.reporting.records import PointRecord, StrategyRecord
-from bench.reporting.run_fields import run_problem
+from bench.reporting.run_fields import ENVIRONMENT_CHANGES, run_problem
 from bench.reporting.sample_checks import samples_digest, samples_problem
 from bench.reporting.samples_file import SAMPLE_COLUMNS, append_rows, padded, scan_samples, truncate_to
 
@@ -33,20 +33,21 @@ from bench.reporting.samples_file import SAMPLE_COLUMNS, append_rows, padded, sc
 # 5: points gain samples (their rows in samples.csv) and samples_sha256 (a digest of those rows), so
 #    a row deleted, duplicated, moved or edited is found on reading. Versions 1-4 are checked against
 #    measure.repeats instead (sample_checks.expected_rows).
-# 6: a strategy's timed requests are measured in measure.rounds rounds spread over its measuring time;
+# 6: what is judged is what was timed: max_abs_logit_diff and the prompts' verdicts come from the logits of
+#    the timed call itself (no second, untimed call), a greedy token must be the argmax of them, and a timed
+#    request's near tie is decided on the baseline's values (its stored top logits), not the strategy's;
+#    points gain near_ties_limit (the near ties an honest strategy shows at most; more fail the point).
+#    Versions 1-5 left it unset (None): its near ties were not bounded.
+# 7: a strategy's timed requests are measured in measure.rounds rounds spread over its measuring time;
 #    samples.csv gains round (each request's round, 0 first), which the intervals resample and the digest
-#    covers. Versions 1-5 have no round column and are read as one round (round 0).
-FORMAT_VERSION = 6
-READABLE_VERSIONS = (1, 2, 3, 4, 5, 6)  # a v1 folder simply has no server column
+#    covers. Versions 1-6 have no round column and are read as one round (round 0).
+FORMAT_VERSION = 7
+READABLE_VERSIONS = (1, 2, 3, 4, 5, 6, 7)  # a v1 folder simply has no server column
 RUN_FILE = "run.json"
 SAMPLES_FILE = "samples.csv"
 # the largest run.json here is 45 KB (9 lengths x 6 strategies); 64 MiB holds a thousand times more
 # points, and a bigger file is not a run record (it would be read whole into memory)
 MAX_RUN_FILE_BYTES = 64 << 20
-
-
-# what must not change between an interrupted run and its resumption
-RESUME_ENVIRONMENT_KEYS = ("gpu", "driver", "torch", "transformers", "git_commit")
 
 
 def now() -> str:
@@ -125,19 +126,12 @@ class RunRecord:
             raise
 
     @classmethod
-    def reopen(cls, out_dir: Path, config: dict, environment: dict,
-               lengths) -> tuple["RunRecord", set[str], dict[str, str]]:
-        """Continue the run in out_dir: keep the strategies it finished whose samples check out, drop
-        the rest (their points and samples) so they run again. Returns the record, the kept
-        strategies, and why each finished strategy that failed the check is measured again."""
-        data = read_run(out_dir)
-        if data["config"] != config:
-            raise ValueError(f"{out_dir}: cannot resume: the config differs from the one this run started with "
-                             f"({'; '.join(changed_keys(data['config'], config) or ['a list in another order'])})")
-        changed = [f"{k} {data['environment'].get(k)!r} -> {environment.get(k)!r}" for k in RESUME_ENVIRONMENT_KEYS
-                   if data["environment"].get(k) != environment.get(k)]
-        if changed:
-            raise ValueError(f"{out_dir}: cannot resume on another environment ({'; '.join(changed)})")
+    def reopen(cls, out_dir: Path, data: dict, lengths,
+               environment_changes: dict[str, tuple] | None = None) -> tuple["RunRecord", set[str], dict[str, str]]:
+        """Continue the run in out_dir, whose run.json holds `data` (read_resumable's): keep the strategies it
+        finished whose samples check out, drop the rest (their points and samples) so they run again, and
+        record the environment's changes the user accepted ({key: (old, new)}). Returns the record, the
+        kept strategies, and why each finished strategy that failed the check is measured again."""
         scan = scan_samples(out_dir / SAMPLES_FILE)
         rejected = {name: reason for name in finished_strategies(data, lengths)
                     if (reason := samples_problem(data, scan, name))}
@@ -145,7 +139,11 @@ class RunRecord:
         data["strategies"] = {k: v for k, v in data["strategies"].items() if k in kept}
         data["points"] = [p for p in data["points"] if p["strategy"] in kept]
         data["status"], data["finished"] = "running", None
-        data.setdefault("resumed", []).append(now())
+        resumed = now()
+        data.setdefault("resumed", []).append(resumed)
+        data.pop("failure", None)  # the reason an earlier attempt failed is not this one's
+        for key, (old, new) in (environment_changes or {}).items():
+            data.setdefault(ENVIRONMENT_CHANGES, []).append({"resumed": resumed, "key": key, "old": old, "new": new})
         rows = [padded(row.fields) for name in kept for row in scan.rows.get(name, [])]
         return cls(out_dir, data, rows), kept, rejected
 
@@ -172,6 +170,16 @@ def finished_strategies(data: dict, lengths) -> set[str]:
         if fields.get("status") in ("ok", "skipped") and set(lengths) <= measured and not restart_unfinished:
             done.add(name)
     return done
+
+
+def read_resumable(out_dir: Path, config: dict) -> dict:
+    """run.json of the run to continue in out_dir, checked (read_run); a ConfigError naming each changed
+    key, old and new, where the config differs from the one it started with."""
+    data = read_run(out_dir)
+    if data["config"] != config:
+        raise ConfigError(f"{out_dir}: cannot resume: the config differs from the one this run started with "
+                          f"({'; '.join(changed_keys(data['config'], config) or ['a list in another order'])})")
+    return data
 
 
 def read_run(out_dir: Path) -> dict:

@@ -29,7 +29,12 @@ KIND_NAMES = {str: "text", int: "an integer", float: "a number", bool: "true or 
 # run.json's own fields (not the records'): required ones first
 REQUIRED = {"name": (str,), "status": (str,), "started": (str,), "config": (dict,), "environment": (dict,),
             "strategies": (dict,), "points": (list,)}
-OPTIONAL = {"finished": (str, NONE), "failure": (str,), "resumed": (list,), "roofline": (dict,)}
+# the environment's changes a resume was told to accept (`run --resume-anyway`): per changed key, when (the
+# resume's time, as in `resumed`), the value the run started with ("old") and the new one
+ENVIRONMENT_CHANGES = "environment_changes"
+CHANGE_FIELDS = {"resumed": (str,), "key": (str,)}
+OPTIONAL = {"finished": (str, NONE), "failure": (str,), "resumed": (list,), ENVIRONMENT_CHANGES: (list,),
+            "roofline": (dict,)}
 # environment_keys' JSON type names as the types fits() checks
 ENVIRONMENT_KINDS = {"str": str, "int": int, "float": float, "bool": bool, "list": list, "object": dict}
 # what the floor (bench.measuring.floor) reads of the model's shape and of the measured ceilings
@@ -89,6 +94,10 @@ def run_problems(data: dict) -> Iterator[str | None]:
     if data["status"] not in RUN_STATUSES:
         yield f"status: {shown(data['status'])} is not one of {', '.join(RUN_STATUSES)}"
     yield from (kind_problem(f"resumed[{i}]", when, (str,)) for i, when in enumerate(data.get("resumed", [])))
+    for i, change in enumerate(data.get(ENVIRONMENT_CHANGES, [])):
+        where = f"{ENVIRONMENT_CHANGES}[{i}]"
+        yield kind_problem(where, change, (dict,)) or next(filter(None, fields_problems(f"{where}.", change,
+                                                                                        CHANGE_FIELDS)), None)
     yield from config_problems(data["config"])
     yield from environment_problems(data["environment"])
     for name, record in data["strategies"].items():

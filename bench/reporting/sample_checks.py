@@ -1,6 +1,6 @@
 """samples.csv checked against run.json: every row belongs to a point of its strategy, each point has
 exactly the rows it recorded, request indices unique and in [0, n), rounds in [0, measure.rounds) (format
-6 on; older rows are one round, 0), and (format 5 on) the rows are the very ones measured: their digest
+7 on; older rows are one round, 0), and (format 5 on) the rows are the very ones measured: their digest
 is the one run.json stored when they were written.
 
     check_samples(run, scan_samples(folder / "samples.csv"))   # ConfigError naming the file, row, problem
@@ -19,13 +19,13 @@ DEFAULT_REPEATS = 100
 # measure.rounds' default (bench.config.schema.MeasureConfig, which reporting cannot import: its options
 # import strategies); a config without it ran this many rounds
 DEFAULT_ROUNDS = 10
-ROUNDS_FROM = 6  # the format version whose samples.csv has the round column (results_io.py)
+ROUNDS_FROM = 7  # the format version whose samples.csv has the round column (results_io.py)
 
 
 def samples_digest(rows: Iterable[list]) -> str:
     """sha256 of a point's rows (strategy, length, request, ttft_ns[, server_ttft_ns[, round]]) in request
     order, numbers as integers: the same for the rows written and the rows read back, whatever their order.
-    Round 0 digests as no round, so a format 5 point whose rows a resume wrote again with round 0 keeps its
+    Round 0 digests as no round, so a format 5 or 6 point whose rows a resume wrote again with round 0 keeps its
     digest, while any other round is covered."""
     canonical = sorted(((int(r[2]), int(r[3]), int(r[4]) if len(r) > 4 and r[4] != "" else "",
                          int(r[5]) if len(r) > 5 else 0) for r in rows), key=lambda row: row[0])
@@ -44,7 +44,7 @@ def expected_rows(data: dict, point: dict) -> int:
 
 
 def rounds_of(data: dict) -> int:
-    """The rounds the run's config asks for. A folder of format 5 or older has rows of one round (0), and
+    """The rounds the run's config asks for. A folder of format 6 or older has rows of one round (0), and
     rounds only in the points a resume by a later version measured, under that same config."""
     measure = data["config"].get("measure") or {}
     return measure.get("rounds", DEFAULT_ROUNDS)
@@ -73,7 +73,7 @@ def samples_problem(data: dict, scan: SamplesScan, strategy: str) -> str | None:
 def point_rows_problem(label: str, point: dict, rows: list[SampleRow], want: int, rounds: int,
                        round_required: bool) -> str | None:
     """Why one point's rows are not the ones it recorded, or None. rounds: measure.rounds; round_required:
-    every row must have a round (format 6 on; older rows without one are round 0)."""
+    every row must have a round (format 7 on; older rows without one are round 0)."""
     first_line: dict[int, int] = {}
     for row in rows:
         request = int(row.fields[2])

@@ -56,7 +56,7 @@ def build_summary(run: dict, samples: pd.DataFrame) -> pd.DataFrame:
     if "server_ttft_ns" not in samples:
         samples = samples.assign(server_ttft_ns=float("nan"))  # format v1
     if "round" not in samples:
-        samples = samples.assign(round=0)  # formats 1-5: one round
+        samples = samples.assign(round=0)  # formats 1-6: one round
     groups = {key: g for key, g in samples.groupby(["strategy", "prompt_len"])}
     infos = {name: StrategyRecord.from_dict(s) for name, s in run["strategies"].items()}
     rows = []
@@ -74,7 +74,8 @@ def build_summary(run: dict, samples: pd.DataFrame) -> pd.DataFrame:
     base = df[(df.strategy == BASELINE) & (df.status == "ok")].set_index("prompt_len")["ttft_p50_ms"]
     df["speedup_vs_baseline"] = df["prompt_len"].map(base) / df["ttft_p50_ms"]
     speedup_intervals(df, groups)
-    for count in ("n", "rounds", "prompts_judged", "prompts_agreed", "near_ties", "timed_checked", "timed_mismatches"):
+    for count in ("n", "rounds", "prompts_judged", "prompts_agreed", "near_ties", "near_ties_limit", "timed_checked",
+                  "timed_mismatches"):
         df[count] = df[count].astype("Int64")
     roofline = run.get("roofline", {})
     if "ceilings" in roofline:

@@ -6,7 +6,9 @@ import math
 import pandas as pd
 
 from bench.reporting.columns import label
+from bench.reporting.dotted_keys import change_text
 from bench.reporting.records import StrategyRecord
+from bench.reporting.run_fields import ENVIRONMENT_CHANGES
 from bench.reporting.stats import DEFAULT_LEVEL, METHOD
 from bench.reporting.verdict import stability_line
 
@@ -187,6 +189,13 @@ def tags_line(run: dict) -> str:
     return "Tags: " + ", ".join(f"{k}={v}" for k, v in tags.items()) + "." if tags else ""
 
 
+def environment_changes_line(run: dict) -> str:
+    """The environment's changes a resume was told to accept (`--resume-anyway`), or '' where none."""
+    changes = run.get(ENVIRONMENT_CHANGES) or []
+    said = "; ".join(f"{change_text(c['key'], c.get('old'), c.get('new'))} (resumed {c['resumed']})" for c in changes)
+    return f"**Resumed on a changed environment** (`--resume-anyway`): {said}." if changes else ""
+
+
 def plots_line(not_drawn: dict[str, str]) -> str:
     """Which plots were not written, and why."""
     return "Plots in plots/; not written: " + "; ".join(f"{f} ({why})" for f, why in not_drawn.items()) + "."
@@ -200,7 +209,7 @@ def report_markdown(run: dict, df: pd.DataFrame, not_drawn: dict[str, str] | Non
              "TTFT (ms) is the median (p50) of n timed requests, host wall clock from token ids on the host "
              f"to the first token id on the host. {memory_sentence(df)} CI: {DEFAULT_LEVEL:.0%} interval, {METHOD}.",
              ""]
-    for line in (tags_line(run), plots_line(not_drawn) if not_drawn else ""):
+    for line in (tags_line(run), environment_changes_line(run), plots_line(not_drawn) if not_drawn else ""):
         parts += [line, ""] if line else []
     for strategy, group in df.groupby("strategy", sort=False):
         ns, rounds = group["n"].dropna().unique(), group["rounds"].dropna().unique()

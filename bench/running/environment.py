@@ -15,6 +15,10 @@ import transformers
 
 from bench.version import git_state, run_command
 
+# what must not change between an interrupted run and its resumption: what the numbers depend on (the GPU,
+# its driver, the frameworks, the code measured, uncommitted edits included), not where they are written from
+RESUME_KEYS = ("gpu", "driver", "torch", "transformers", "git_commit", "git_dirty", "git_diff_sha256")
+
 
 def cpu_name() -> str:
     try:
@@ -108,3 +112,8 @@ def collect() -> dict:
 
 def _cpu_count() -> int | None:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+def changed_keys(started: dict, now: dict) -> dict[str, tuple]:
+    """{key: (the value the run started with, the value now)} for each of RESUME_KEYS that differs."""
+    return {key: (started.get(key), now.get(key)) for key in RESUME_KEYS if started.get(key) != now.get(key)}

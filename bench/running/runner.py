@@ -21,18 +21,16 @@ from pathlib import Path
 import pandas as pd
 from tqdm import tqdm
 
-from bench.config.errors import ConfigError
-from bench.config.names import BASELINE
 from bench.jobs.job import LOAD, RESTART, Job
-from bench.judging.references import discard_references, has_references
 from bench.processes.lifetime import child_env, clean_stale, temp_folder
-from bench.reporting.load_io import (LOAD_KEY, add_level, discard_load, filed_levels, load_run, reopen_load,
-                                    set_load_run, start_load)
+from bench.processes.stop_signals import StopSignals
+from bench.reporting.load_io import LOAD_KEY, add_level, filed_levels, load_run, set_load_run
 from bench.reporting.records import PointRecord
 from bench.reporting.report import write_report
-from bench.reporting.results_io import RUN_FILE, RunRecord, read_run
+from bench.reporting.results_io import RunRecord
 from bench.running import environment
-from bench.running.run_folder import RunLock, cannot_write, refuse_existing, remove_logs
+from bench.running.opening import open_record
+from bench.running.run_folder import RunLock, cannot_write
 from bench.running.run_status import run_failure
 from bench.scenarios.events import (DeviceEvent, EventError, FatalEvent, LoadLevelEvent, LoadRunEvent, PhaseEvent,
                                     PointEvent, RooflineEvent, StrategyEvent, decode)
@@ -189,43 +187,6 @@ def log_name(job: Job) -> str:
     return f"{job.strategy}.log"
 
 
-def open_record(job: Job, env: dict, resume: bool, overwrite: bool) -> tuple[RunRecord, set[str], set[tuple[str, str]]]:
-    """A new run record, or with `resume` the interrupted one in the run folder, the strategies whose
-    sweeps it finished with samples that check out, and the (strategy, batching) load runs it finished.
-    The baseline's reference file must be there to keep anything."""
-    cfg, out_dir = job.config, job.run_folder
-    refuse_existing(out_dir, overwrite, resume)
-    if resume and (out_dir / RUN_FILE).exists():
-        try:
-            record, kept, rejected = RunRecord.reopen(out_dir, cfg.raw, env, cfg.prompts.lengths)
-        except ValueError as exc:
-            raise ConfigError(str(exc)) from None
-        for name, reason in rejected.items():
-            print(f"resume: measuring {name} again: its samples failed the check ({reason})", file=sys.stderr)
-        if BASELINE in kept and has_references(out_dir):
-            return record, kept, reopen_load(record, cfg.load.levels(), cfg.load.slo_ttft_ms) if cfg.load else set()
-        print(f"resume: {out_dir} has no finished baseline with its reference; measuring everything",
-              file=sys.stderr)
-    elif resume:
-        refuse_existing(out_dir, overwrite, resume=False)  # samples without their run.json are not ours to drop
-        print(f"resume: {out_dir} holds no run yet; starting one", file=sys.stderr)
-    discard_references(out_dir)
-    remove_logs(out_dir, [*previous_strategies(out_dir), *cfg.strategy_names()])
-    discard_load(out_dir)
-    record = RunRecord.start(out_dir, cfg.name, cfg.raw, env)
-    if cfg.load:
-        start_load(record, cfg.load.slo_ttft_ms)
-    return record, set(), set()
-
-
-def previous_strategies(out_dir: Path) -> list[str]:
-    """The strategies of the run this folder held (their logs are the tool's to replace)."""
-    try:
-        return list(read_run(out_dir)["strategies"])
-    except ValueError:
-        return []
-
-
 @dataclass(frozen=True)
 class Outcome:
     """A finished run: its summary (None if the report failed) and why it failed (None: complete)."""
@@ -233,18 +194,28 @@ class Outcome:
     failure: str | None
 
 
-def run(job: Job, resume: bool = False, overwrite: bool = False) -> Outcome:
+def run(job: Job, resume: bool = False, overwrite: bool = False, accept_environment: bool = False,
+        stops: StopSignals | None = None) -> Outcome:
     """Measure every strategy of the job's config; write its run folder and report.
-    resume: keep the strategies an interrupted run in that folder finished, measure the rest.
-    overwrite: replace a run the folder holds (without it, or resume, an occupied folder is refused)."""
+    resume: keep the strategies an interrupted run in that folder finished, measure the rest (accept_environment:
+    on a changed environment too). overwrite: replace a run the folder holds (without it, or resume, an occupied
+    folder is refused). stops: the command's SIGINT/SIGTERM handler, held from the end of the measuring on (the
+    caller then writes the verdict undisturbed); without one, the run installs its own for its duration."""
     env = environment.collect()  # before this run touches anything
     clean_stale()
-    with RunLock(job.run_folder):
-        try:
-            record, kept, kept_load = open_record(job, env, resume, overwrite)
-        except OSError as exc:
-            raise cannot_write(job.run_folder, exc) from None
-        return measure(job, record, kept, kept_load)
+    own = stops is None
+    stops = stops or StopSignals().install()
+    try:
+        with RunLock(job.run_folder):
+            stops.hold()  # opening rewrites the folder's files: a signal now interrupts once they are whole
+            try:
+                record, kept, kept_load = open_record(job, env, resume, overwrite, accept_environment)
+            except OSError as exc:
+                raise cannot_write(job.run_folder, exc) from None
+            return measure(job, record, kept, kept_load, stops)
+    finally:
+        if own:
+            stops.restore()
 
 
 def load_jobs(job: Job) -> list[Job]:
@@ -256,27 +227,24 @@ def load_jobs(job: Job) -> list[Job]:
     return [job.for_strategy(name).for_scenario(LOAD, batching) for name in names for batching in load.batching]
 
 
-def measure(job: Job, record: RunRecord, kept: set[str], kept_load: set[tuple[str, str]]) -> Outcome:
-    """Run the sweeps and load runs not kept, then judge the run and write its report."""
+def load_levels(job: Job) -> int:
+    """How many levels each load run measures (0: the config has no load section)."""
+    return len(job.config.load.levels()) if job.config.load else 0
+
+
+def measure(job: Job, record: RunRecord, kept: set[str], kept_load: set[tuple[str, str]],
+            stops: StopSignals) -> Outcome:
+    """Run the sweeps and load runs not kept, then, with stop signals held, judge the run and write its report."""
     cfg, out_dir = job.config, job.run_folder
-    loads = load_jobs(job)
-    levels = len(cfg.load.levels()) if cfg.load else 0
-    total = len(cfg.strategies) * len(cfg.prompts.lengths) + len(loads) * levels
+    total = len(cfg.strategies) * len(cfg.prompts.lengths) + len(load_jobs(job)) * load_levels(job)
     status = "complete"
     with tqdm(total=total, desc=cfg.name, unit="point") as progress:
         try:
-            for spec in cfg.strategies:
-                if spec.name in kept:
-                    progress.update(len(cfg.prompts.lengths))
-                    continue
-                progress.set_postfix_str(spec.name)
-                run_strategy(job.for_strategy(spec.name), record, progress)
-            for load_job in loads:  # after every sweep: the baseline's references are all there
-                if (load_job.strategy, load_job.batching.label) in kept_load:
-                    progress.update(levels)
-                    continue
-                progress.set_postfix_str(load_job.label)
-                run_load(load_job, record, progress)
+            try:
+                stops.release()  # a signal that came while the folder was opened interrupts here
+                measure_all(job, record, kept, kept_load, progress)
+            finally:
+                stops.hold()  # measured (or stopped): the status and the report are written whatever comes
         except KeyboardInterrupt:
             status = "interrupted"
         except OSError as exc:  # a full disk, a folder made read-only mid-run: one line, not a traceback
@@ -297,3 +265,20 @@ def measure(job: Job, record: RunRecord, kept: set[str], kept_load: set[tuple[st
     if status == "interrupted":
         raise KeyboardInterrupt
     return Outcome(summary, failure)
+
+
+def measure_all(job: Job, record: RunRecord, kept: set[str], kept_load: set[tuple[str, str]], progress: tqdm) -> None:
+    """Every sweep not kept, then every load run not kept (after the sweeps: the baseline's references are there)."""
+    cfg = job.config
+    for spec in cfg.strategies:
+        if spec.name in kept:
+            progress.update(len(cfg.prompts.lengths))
+            continue
+        progress.set_postfix_str(spec.name)
+        run_strategy(job.for_strategy(spec.name), record, progress)
+    for load_job in load_jobs(job):
+        if (load_job.strategy, load_job.batching.label) in kept_load:
+            progress.update(load_levels(job))
+            continue
+        progress.set_postfix_str(load_job.label)
+        run_load(load_job, record, progress)

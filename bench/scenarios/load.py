@@ -15,9 +15,11 @@ import time
 from bench.config.load import LoadConfig
 from bench.jobs.job import LOAD, Job
 from bench.jobs.requests import request_pool
-from bench.judging.references import References, timed_key
+from bench.judging.near_tie_bound import near_ties_limit
+from bench.judging.references import References
 from bench.judging.rule import JudgingRule, rule_of
-from bench.judging.timed_check import judge_token, named
+from bench.judging.timed_check import named
+from bench.judging.token_rule import judge_token
 from bench.reporting.load_records import LoadLevelRecord, LoadRow, LoadRunRecord
 from bench.scenarios.base import Scenario
 from bench.scenarios.events import Emit, LoadLevelEvent, LoadRunEvent, PhaseEvent
@@ -82,7 +84,7 @@ def prompt_choices(job: Job, refs: References) -> dict[int, list[tuple[int, tupl
     cfg = job.config
     choices = {}
     for n in cfg.load.lengths or cfg.prompts.lengths:
-        expected = refs.get_tokens(timed_key(n))
+        expected = refs.timed_answers(n)
         if not expected:
             raise RuntimeError(f"no baseline tokens of timed requests at length {n} (did the baseline's sweep "
                                "measure it?): load answers could not be judged")
@@ -105,6 +107,7 @@ def judged_level(plan: list[PlannedRequest], result: LevelResult, warmup: int, r
     """Every request sent as a row, each answer judged against the baseline's token for its prompt."""
     rows, problems = [], []
     errors = mismatches = near_ties = 0
+    tie_chances = []  # per judged answer: bounds the level's near ties as a sweep point's
     for k, (request, answer) in enumerate(zip(plan, result.answers)):
         if answer is None:
             continue  # never sent: the level stopped first
@@ -123,18 +126,23 @@ def judged_level(plan: list[PlannedRequest], result: LevelResult, warmup: int, r
         verdict = judge_token(refs, request.prompt_len, request.prompt_index, token, rule)
         if not verdict.agreed:
             mismatches += 1
-            problems.append(f"request {k}: {verdict.note}")
+            problems.append(f"request {k} (length {request.prompt_len}, timed request {request.prompt_index}): "
+                            f"{verdict.note}")
         near_ties += verdict.near_tie
+        tie_chances.append(verdict.tie_chance)
         rows.append(dataclasses.replace(row, server_ttft_ns=ns(response.get("server_ttft_ms")),
                                         queue_ns=ns(response.get("queue_ms")), batch_size=batch_size(response),
                                         token=token, agreed=verdict.agreed))
     unanswered = result.unanswered
     if unanswered:
         problems.insert(0, f"{unanswered} requests sent were never answered")
+    limit = near_ties_limit(tie_chances)
+    if near_ties > limit:  # each within the rule, together more than an honest server shows: a finding
+        problems.insert(0, f"{near_ties} near ties, more than the {limit} an honest strategy shows at most here")
     status = "error" if unanswered else "saturated" if result.stopped else "ok"
     record = LoadLevelRecord(mode, level, status, planned=len(plan), sent=len(rows), answered=len(rows) - unanswered,
                              errors=errors, mismatches=mismatches, near_ties=near_ties,
-                             correct=not (errors or mismatches or unanswered),
+                             correct=not (errors or mismatches or unanswered or near_ties > limit),
                              note="; ".join(filter(None, [result.stopped, *named(problems, "failed requests")])))
     return record, tuple(rows)
 

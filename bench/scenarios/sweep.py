@@ -4,9 +4,9 @@ Per length, before any timing: the cold request (prompt 0), every prompt judged 
 baseline's reference, then the warm-up. Then the timed requests in measure.rounds rounds, round-major
 (bench.scenarios.rounds): each round asks every length for its share, so each length's samples span the
 strategy's whole measuring time. Each timed request asks a prompt of its own (made before timing
-starts, so no cache of an input can help); after the last round its tokens must be the baseline's for
-the same requests (timed_check.py). Every request is seeded with sampling.seed first, outside the
-timer, so sampling is reproducible.
+starts, so no cache of an input can help) and is judged against the baseline's answer to the same
+request right after its timer stops, on the logits that very call computed (bench.judging.timed_check).
+Every request is seeded with sampling.seed first, outside the timer, so sampling is reproducible.
 """
 from __future__ import annotations
 
@@ -18,9 +18,10 @@ import torch
 
 from bench.jobs.job import SWEEP, Job
 from bench.jobs.requests import request_pool
+from bench.judging.reference_check import reference_identity
 from bench.judging.references import References, prompt_key, unseen_key
 from bench.judging.rule import rule_of
-from bench.judging.timed_check import check_timed
+from bench.judging.timed_check import TimedJudge
 from bench.judging.verdicts import PromptVerdict, judge_request, tally
 from bench.measuring.clocks import gc_paused
 from bench.measuring.roofline import measure_ceilings, model_shape
@@ -81,6 +82,8 @@ def run_sweep(job: Job, target: Target, emit: Emit, started_at: float | None = N
     come. started_at: the process start (time.time()) the ready time counts from; None: now."""
     started_at = time.time() if started_at is None else started_at
     refs = References(job.run_folder, writing=job.writes_references)
+    if refs.writing:
+        refs.stamp(reference_identity(job))
     started = target.start()
     emit(StrategyEvent(StrategyRecord(ready_s=time.time() - started_at, status="ok", **started.facts)))
     lengths = job.config.prompts.lengths
@@ -96,7 +99,7 @@ def run_sweep(job: Job, target: Target, emit: Emit, started_at: float | None = N
                 if isinstance(points[n], OpenPoint) and size:
                     points[n] = time_round(target, points[n], r, size)
     for n in lengths:
-        point = close_length(job, target, refs, points[n])
+        point = close_length(job, target, points[n])
         refs.save()
         emit(PointEvent(point))
     emit(PhaseEvent(f"unseen length {job.unseen_len}"))
@@ -118,6 +121,7 @@ class OpenPoint:
     pool: list[list[int]]  # request i (the warm-up counts first) asks pool[i % len(pool)]
     warmup: int
     seed: int
+    judge: TimedJudge  # each timed request judged right after its timer
     memory: dict = field(default_factory=dict)  # PointRecord memory fields, the largest over the parts
     timed: list[Timed] = field(default_factory=list)
     rounds: list[int] = field(default_factory=list)  # the round of each timed request
@@ -154,11 +158,12 @@ def measure_length(job: Job, target: Target, refs: References, started: Started,
     cfg, prompts = job.config, [list(p) for p in job.prompts[n]]
     rule, comparable = rule_of(job), tokens_comparable(job, target)
     own, pool = request_pool(job, n, prompts)  # before any timing
+    judge = TimedJudge(refs, n, rule, comparable)
     try:
         target.begin_point()
         judged = [judge_request(target, refs, prompt_key(n, k), ids, rule, comparable)
                   for k, ids in enumerate(prompts)]  # prompt 0's request is the cold one
-        point = OpenPoint(base, judged, own, pool, cfg.measure.warmup, rule.seed)
+        point = OpenPoint(base, judged, own, pool, cfg.measure.warmup, rule.seed, judge)
         for i in range(point.warmup):
             point.request(target, i)
         point.measured(target)
@@ -172,7 +177,7 @@ def time_round(target: Target, point: OpenPoint, r: int, size: int) -> OpenPoint
     first = point.warmup + len(point.timed)
     try:
         target.begin_point()
-        point.timed += [point.request(target, first + j) for j in range(size)]
+        point.timed += [point.judge.take(first + j, point.request(target, first + j)) for j in range(size)]
         point.measured(target)
     except Exception as exc:
         return failed(target, exc, point.base)
@@ -180,17 +185,16 @@ def time_round(target: Target, point: OpenPoint, r: int, size: int) -> OpenPoint
     return point
 
 
-def close_length(job: Job, target: Target, refs: References, point: OpenPoint | PointRecord) -> PointRecord:
-    """A length after its rounds: every timed token checked against the baseline's, then its record."""
+def close_length(job: Job, target: Target, point: OpenPoint | PointRecord) -> PointRecord:
+    """A length after its rounds: its judged prompts and timed requests tallied, then its record."""
     if isinstance(point, PointRecord):
         return point
-    n, warmup, rule = point.base["prompt_len"], point.warmup, rule_of(job)
+    warmup = point.warmup
     try:
-        checked = check_timed(target, refs, n, [point.prompt(warmup + j) for j in range(len(point.timed))],
-                              [t.token for t in point.timed], warmup, rule)
+        checked = point.judge.result()
     except Exception as exc:
         return failed(target, exc, point.base)
-    result = tally([v for _, v in point.judged], checked)
+    result = tally([v for _, v in point.judged], checked, rule_of(job).sampled)
     cold, count = point.judged[0][0], warmup + len(point.timed)
     repeats = [] if len(point.own) == count else [f"only {len(point.own)} prompts of their own exist at this "
                                                   f"length for {count} requests: requests repeat them"]
@@ -198,7 +202,8 @@ def close_length(job: Job, target: Target, refs: References, point: OpenPoint | 
     return PointRecord(status="ok", note=note, cold_ttft_ms=cold.ns / 1e6, token=cold.token,
                        matches_baseline=result.matches_baseline, max_abs_logit_diff=result.max_abs_logit_diff,
                        prompts_judged=result.prompts_judged, prompts_agreed=result.prompts_agreed,
-                       near_ties=result.near_ties, timed_checked=result.timed_checked,
+                       near_ties=result.near_ties, near_ties_limit=result.near_ties_limit,
+                       timed_checked=result.timed_checked,
                        timed_mismatches=result.timed_mismatches, samples_ns=tuple(t.ns for t in point.timed),
                        sample_rounds=tuple(point.rounds),
                        server_samples_ns=tuple(t.server_ns for t in point.timed if t.server_ns is not None),

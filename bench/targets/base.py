@@ -44,11 +44,8 @@ class Target(abc.ABC):
 
     @abc.abstractmethod
     def first_token(self, input_ids: list[int]) -> Timed:
-        """One request, timed from host ids to the host token (the only thing the timer covers)."""
-
-    def logits(self, input_ids: list[int]) -> torch.Tensor | None:
-        """The next-token logits ([V] fp32 on the host) for the check; None where they stay elsewhere."""
-        return None
+        """One request, timed from host ids to the host token (the only thing the timer covers), with the
+        logits that call computed where they can come back: the only logits the judge ever sees."""
 
     def reseed(self, seed: int) -> None:
         """Seed the sampling RNG before a request (outside the timer)."""

@@ -5,7 +5,7 @@ import torch
 
 from bench.jobs.job import Job
 from bench.measuring.clocks import GB, sync, time_request
-from bench.measuring.logits import host_copy, last_logits
+from bench.measuring.logits import host_copy
 from bench.targets.base import Started, Target, Timed
 from bench.targets.loading import Phase, error_text, ignore_phase, load_strategy, recover
 
@@ -33,9 +33,6 @@ class InProcessTarget(Target):
 
     def first_token(self, input_ids: list[int]) -> Timed:
         return timed_answer(self.loaded.strategy, input_ids)
-
-    def logits(self, input_ids: list[int]) -> torch.Tensor:
-        return last_logits(self.loaded.strategy, input_ids)
 
     def reseed(self, seed: int) -> None:
         torch.manual_seed(seed)

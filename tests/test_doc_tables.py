@@ -48,6 +48,15 @@ def test_a_run_without_the_peer_shows_a_dash_for_the_lead():
                                                                               ["baseline"], {})
 
 
+def test_a_strategy_without_a_point_at_a_length_shows_a_dash_there():
+    df = summary([["jit+cuda", 10, "ok", 6.0, 6.6, 4.5, False], ["jit+cuda", 20, "ok", 7.0, 7.7, 4.5, False],
+                  ["torch-compile", 10, "ok", 7.2, 7.3, 4.5, False], ["baseline", 10, "ok", 30.0, 40.0, 4.5, False],
+                  ["baseline", 20, "ok", 31.0, 40.0, 4.5, False]])  # torch-compile ended before 20 tokens
+    table = ttft_table(df, "jit+cuda", "torch-compile", ["torch-compile", "baseline"], LEAD)
+    assert "| 20 | 4.50 | **7.00** | 0.64 (1.56x) | - | x4.43 (3.99-4.87) | - | 31.00 |" in table
+    assert "nan" not in table
+
+
 def test_a_speedup_over_an_unstable_baseline_is_left_out_and_said_so():
     df = summary([["jit+cuda", 10, "ok", 6.0, 6.6, 4.5, False], ["baseline", 10, "ok", 30.0, 40.0, 4.5, False],
                   ["jit+cuda", 20, "ok", 7.0, 7.7, 4.5, False], ["baseline", 20, "ok", 31.0, 90.0, 4.5, True]])

@@ -111,10 +111,15 @@ def ttft_table(df: pd.DataFrame, headline: str, peer: str, order: list[str], lea
         ahead = with_interval(lead[n].ratio, lead[n].low, lead[n].high) if n in lead else "-"
         cells = [str(n), f"{floor[n]:.2f}", f"**{head[n]:.2f}**",
                  f"{floor[n] / head[n]:.2f} ({head[n] / floor[n]:.2f}x)", ahead, speedup_text(df, headline, n)]
-        rows.append(cells + [f"{p50(df, s).get(n, float('nan')):.2f}" for s in strategies])
+        rows.append(cells + [median_cell(p50(df, s), n) for s in strategies])
     notes = [f"Ratios carry their {DEFAULT_LEVEL:.0%} bootstrap interval in brackets{coverage_text(df)}.",
              left_out_text(df, list(head.index))]
     return markdown_table(header, rows) + "\n\n" + " ".join(filter(None, notes))
+
+
+def median_cell(medians: pd.Series, n: int) -> str:
+    """A strategy's median at length n, or '-' where the run has no measured point there."""
+    return f"{medians[n]:.2f}" if n in medians.index else "-"
 
 
 def coverage_text(df: pd.DataFrame) -> str:

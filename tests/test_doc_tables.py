@@ -34,7 +34,8 @@ LEAD = {10: RatioEstimate(1.2, 1.15, 1.25, 0.95)}
 
 def test_the_table_leads_with_the_headline_and_its_ratios_carry_their_intervals():
     df = summary([["jit+cuda", 10, "ok", 6.0, 6.6, 4.5, False], ["torch-compile", 10, "ok", 7.2, 7.3, 4.5, False],
-                  ["baseline", 10, "ok", 30.0, 40.0, 4.5, False], ["cuda-graph", 10, "skipped", None, None, 4.5, False]])
+                  ["baseline", 10, "ok", 30.0, 40.0, 4.5, False],
+                  ["cuda-graph", 10, "skipped", None, None, 4.5, False]])
     table = ttft_table(df, "jit+cuda", "torch-compile", ["jit+cuda", "torch-compile", "cuda-graph", "baseline"], LEAD)
     assert table.splitlines()[0] == ("| Prompt Length | floor | jit+cuda | efficiency (floor / p50) | lead over "
                                      "torch-compile | speed-up over baseline | torch-compile | baseline |")

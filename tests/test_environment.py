@@ -8,7 +8,7 @@ import json
 import subprocess
 
 from bench.reporting.environment_keys import ENVIRONMENT_KEYS
-from bench.running.environment import at_end, changed_keys, collect, git_state, gpu_clocks
+from bench.running.environment import at_end, collect, git_state, gpu_clocks, resume_changes
 from bench.version import git_checkout_state
 
 
@@ -89,13 +89,14 @@ def test_each_uncommitted_edit_has_a_digest_of_its_own(tmp_path):
     assert first["git_dirty"] and second["git_dirty"]
     assert len({first["git_diff_sha256"], second["git_diff_sha256"]}) == 2 and None not in (
         first["git_diff_sha256"], second["git_diff_sha256"])
-    assert changed_keys(first, second) == {"git_diff_sha256": (first["git_diff_sha256"], second["git_diff_sha256"])}
+    assert resume_changes(first, second) == {"git_diff_sha256": (first["git_diff_sha256"],
+                                                                  second["git_diff_sha256"])}
 
 
 def test_the_environment_keys_a_resume_compares():
     started = {"gpu": "H200", "driver": "570", "torch": "2.13", "transformers": "5.17", "git_commit": "a",
                "git_dirty": False, "git_diff_sha256": None, "platform": "Linux-1", "cpu_count": 16}
     now = {**started, "platform": "Linux-2", "cpu_count": 8}  # where it is written from, not what is measured
-    assert changed_keys(started, now) == {}
-    assert changed_keys(started, {**now, "driver": "575", "git_dirty": True}) == {"driver": ("570", "575"),
-                                                                                  "git_dirty": (False, True)}
+    assert resume_changes(started, now) == {}
+    assert resume_changes(started, {**now, "driver": "575", "git_dirty": True}) == {"driver": ("570", "575"),
+                                                                                    "git_dirty": (False, True)}

@@ -43,3 +43,11 @@ def test_requests_that_cannot_tie_add_nothing_and_certain_ones_add_one_each():
     assert near_ties_limit([1.0] * 5 + [0.0] * 50) == 5
     assert near_ties_limit([0.5]) == 1  # one near tie alone is never flagged
     assert near_ties_limit([0.5] * 10) == 9  # all ten: 1 in 1024
+
+
+def test_the_largest_points_are_bounded_in_seconds():
+    import time
+    start = time.perf_counter()
+    limit = near_ties_limit([0.5] * 20_000)  # quadratic in pure Python this took ~17 s; 100,000 ~7 minutes
+    assert time.perf_counter() - start < 10, "the bound's time grew: a loaded machine stays well under 10 s"
+    assert 10_000 < limit < 10_300  # the mean plus ~3 standard deviations (71 requests)

@@ -16,6 +16,7 @@ from bench.judging.rule import JudgingRule
 from bench.judging.verdicts import judge_request
 from bench.running.worker import run_job
 from bench.scenarios.events import FatalEvent, PointEvent, StrategyEvent
+from bench.scenarios.rounds import round_sizes
 from bench.targets.base import Target, Timed
 from strategies.base import FirstToken
 from strategies.baseline import Baseline
@@ -83,10 +84,12 @@ def test_a_correct_strategy_passes_and_every_request_asks_a_prompt_of_its_own(ju
         assert (p["timed_checked"], p["timed_mismatches"], p["near_ties"]) == (REPEATS, 0, 0)
         assert p["max_abs_logit_diff"] == 0.0
     per_length = PROMPTS + WARMUP + REPEATS
+    rounds = sum(1 for size in round_sizes(REPEATS, job.config.measure.rounds) if size)
     for n in job.config.prompts.lengths:
         requests = [r for r in asked if len(r) == n]
         assert requests[:PROMPTS] == list(job.prompts[n])
-        assert len(set(requests)) == len(requests) == per_length  # each one its own
+        # each one its own; each round's share starts with the last warm-up prompt again, untimed
+        assert len(set(requests)) == per_length and len(requests) == per_length + rounds
 
 
 def test_a_strategy_that_caches_its_answer_per_length_is_flagged(judged_run, monkeypatch):
@@ -130,10 +133,12 @@ def test_a_wrong_token_on_some_timed_requests_only_is_flagged(judged_run, monkey
         name = "wrong-when-timed"
 
         def first_token(self, input_ids):
-            calls = self.__dict__.setdefault("calls", {})
-            calls[len(input_ids)] = calls.get(len(input_ids), 0) + 1
+            # the order in which each prompt was first asked, per length (a round's untimed request repeats one)
+            order = self.__dict__.setdefault("order", {}).setdefault(len(input_ids), {})
+            order.setdefault(tuple(input_ids), len(order) + 1)
             answer = super().first_token(input_ids)
-            return other_token(answer, self.ctx.vocab_size) if calls[len(input_ids)] == judged_and_warm + 3 else answer  # the 3rd timed one
+            third_timed = order[tuple(input_ids)] == judged_and_warm + 3
+            return other_token(answer, self.ctx.vocab_size) if third_timed else answer
 
     register(monkeypatch, WrongWhenTimed)
     for p in points_of(tiny_job(judged_run[0], "wrong-when-timed")).values():
@@ -364,7 +369,7 @@ def test_timed_requests_go_round_major_so_each_length_spans_the_measuring_time(j
     points = points_of(tiny_job(judged_run[0], "recording", measure={"warmup": WARMUP, "repeats": 5, "rounds": 2}))
     before = PROMPTS + WARMUP  # judged prompts and warm-up, per length, before the first round
     assert asked[:2 * before] == [8] * before + [24] * before
-    # 5 requests over 2 rounds: 3 then 2 of each length
-    assert asked[2 * before:2 * before + 10] == [8, 8, 8, 24, 24, 24, 8, 8, 24, 24]
+    # 5 requests over 2 rounds: 3 then 2 of each length, each share after one untimed request
+    assert asked[2 * before:2 * before + 14] == [8] * 4 + [24] * 4 + [8] * 3 + [24] * 3
     for p in points.values():
         assert p["sample_rounds"] == [0, 0, 0, 1, 1] and p["timed_checked"] == 5 and p["matches_baseline"] is True

@@ -70,3 +70,12 @@ def test_a_strategys_logits_raising_its_token_to_the_top_make_no_near_tie():
     doctored = two_tops(9, 7, 0.001)
     verdict = judge_answer(baseline, 9, doctored, GREEDY)
     assert not verdict.agreed and not verdict.near_tie and "0.5 below its top" in verdict.note
+
+
+def test_sampled_the_calls_logits_must_still_agree_with_the_baselines_values():
+    baseline = top_answer(two_tops(7, 9, 0.01), 7)
+    assert judge_answer(baseline, 7, two_tops(7, 9, 0.02), SAMPLED).agreed
+    shifted = two_tops(7, 9, 0.01)
+    shifted[7] += 1.0  # the same token drawn, from logits the baseline never computed
+    wrong = judge_answer(baseline, 7, shifted, SAMPLED)
+    assert not wrong.agreed and "max |logit diff| on the baseline's 32 best ids" in wrong.note

@@ -52,8 +52,10 @@ MEANINGS = {
     "measure.repeats": "Timed requests per length (the n of every percentile).",
     "measure.rounds": "Rounds the timed requests are spread over: each round asks every length for its share "
                       "(`repeats / rounds`; the first rounds take one more where it does not divide, and with "
-                      "fewer requests than rounds each of the first `repeats` rounds takes one), so the intervals "
-                      "see the drift over the strategy's measuring time ([method.md](method.md#intervals-and-stability)).",
+                      "fewer requests than rounds each of the first `repeats` rounds takes one; each share "
+                      "starts with one untimed request, so what a strategy keeps per length is back before the "
+                      "timer), so the intervals see the drift over the strategy's measuring time "
+                      "([method.md](method.md#intervals-and-stability)).",
     "measure.unseen_length": "The cold-start probe: one request at a length nobody prepared. `null`: between the "
                              "two shortest lengths.",
     "measure.restart": "Start each strategy that compiles once more, in a new process that finds the compile "

@@ -96,7 +96,8 @@ def summary_markdown(by_config: dict[str, list[Margin]], ties: dict[str, pd.Data
         total, most = int(t.near_ties.sum()), int(t.near_ties.max())
         rows.append([name, str(len(m)), f"{m.top_logit.median():.2f}", f"{m.top2_margin.median():.3g}",
                      f"{m.top2_margin.min():.3g}", f"{m.margin_over_top.median():.2%}",
-                     f"{m.margin_over_tolerance.min():.3g}", rivals, fp16, bf16, f"{total} in {len(t)} points (max {most})"])
+                     f"{m.margin_over_tolerance.min():.3g}", rivals, fp16, bf16,
+                     f"{total} in {len(t)} points (max {most})"])
         sentences.append(f"On `{name}` the top logit leads the runner-up by a median {m.top2_margin.median():.3g} "
                          f"({m.margin_over_top.median():.2%} of the top logit) and by {m.top2_margin.min():.3g} at "
                          f"the least, {m.margin_over_tolerance.min():.3g} times the run's tolerance; {rivals} "

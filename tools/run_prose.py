@@ -20,15 +20,22 @@ def correct(df: pd.DataFrame, strategy: str) -> bool:
     return len(rows) > 0 and bool((rows.status == "ok").all() and (rows.matches_baseline == True).all())  # noqa: E712
 
 
+def shared_lengths(head: pd.Series, other) -> tuple[list[int], str]:
+    """The strategy's lengths that `other` (a peer's lengths) also has, and where that is not all of them (a run
+    that ended early), the phrase naming them: ' at the 7 lengths both measured (10-300)'; else ''."""
+    both = [n for n in head.index if n in other]
+    where = (f" at the {len(both)} lengths both measured ({min(both)}-{max(both)})"
+             if both and len(both) < len(head) else "")
+    return both, where
+
+
 def lead_text(head: pd.Series, lead: dict[int, RatioEstimate]) -> tuple[str, str]:
     """('x1.07-1.14 (95% intervals within x1.05-1.16)', where): the lead over the peer across the lengths both
-    measured and its intervals' outer ends; `where` names those lengths where the peer lacks some of the
-    strategy's (a run that ended early), else ''. ('', '') where they share none."""
-    both = [n for n in head.index if n in lead]
+    measured and its intervals' outer ends, and shared_lengths' phrase. ('', '') where they share none."""
+    both, where = shared_lengths(head, lead)
     if not both:
         return "", ""
     ests = [lead[n] for n in both]
-    where = "" if len(both) == len(head) else f" at the {len(both)} lengths both measured ({min(both)}-{max(both)})"
     return (f"x{ranged([e.ratio for e in ests])} ({ests[0].level:.0%} intervals within "
             f"x{min(e.low for e in ests):.2f}-{max(e.high for e in ests):.2f})"), where
 
@@ -108,10 +115,9 @@ def targets(run: dict, df: pd.DataFrame, strategy: str, peer: str, goal: dict) -
              f"{met(s['unseen_ttft_ms'], goal['unseen_ms'], 'ms')}"
              f"; median within {goal['floor_ratio']}x the floor: {within} of {len(head)} lengths")
     peer_p50 = p50(df, peer)
-    both = head.index.intersection(peer_p50.index)
-    if len(both):
+    both, where = shared_lengths(head, peer_p50.index)
+    if both:
         lead = peer_p50[both] / head[both]
-        where = "" if len(both) == len(head) else f" at the {len(both)} lengths both measured ({both.min()}-{both.max()})"
         text += (f"; at least x{goal['peer_lead']} ahead of `{peer}` at every length: "
                  f"{'met' if lead.min() >= goal['peer_lead'] else 'missed'} (x{ranged(lead)}{where})")
     if not correct(df, strategy):

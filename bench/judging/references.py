@@ -78,8 +78,8 @@ class References:
         if prompt_len not in self.decoded:
             entry = self.data.get(timed_key(prompt_len))
             self.decoded[prompt_len] = None if entry is None else {
-                entry["first"] + j: (TopAnswer(t) if "top_ids" not in entry else
-                                     TopAnswer(t, entry["top_ids"][j], entry["top_values"][j], float(entry["max_abs"][j])))
+                entry["first"] + j: (TopAnswer(t) if "top_ids" not in entry else TopAnswer(
+                    t, entry["top_ids"][j], entry["top_values"][j], float(entry["max_abs"][j])))
                 for j, t in enumerate(entry["tokens"])}
         return self.decoded[prompt_len]
 
@@ -96,10 +96,6 @@ class References:
         if not self.writing:
             raise RuntimeError("only the baseline writes references")
         self.data[IDENTITY_KEY] = dict(identity)
-
-
-def has_references(run_folder: Path) -> bool:
-    return (Path(run_folder) / REFERENCE_FILE).exists()
 
 
 def discard_references(run_folder: Path) -> None:

@@ -29,9 +29,14 @@ def timed_ms(fn: Callable[[], object], device: torch.device) -> tuple[object, fl
 def time_request(strategy, input_ids: list[int]) -> tuple[T, int]:
     """TTFT of one request: host ids -> host int token. Returns (what first_token returned, nanoseconds).
     strategy: anything with first_token(ids) whose token is a host int (its .item() waited for the
-    device; no extra sync is needed)."""
+    stream that made it). The logits it returns beside the token are what the judge reads, so the timer
+    also waits for every stream of their device: logits finished on another stream after the token are
+    not free (a few microseconds on an idle GPU)."""
     start = time.perf_counter_ns()
     answer = strategy.first_token(input_ids)
+    logits = getattr(answer, "logits", None)
+    if isinstance(logits, torch.Tensor):
+        sync(logits.device)
     return answer, time.perf_counter_ns() - start
 
 

@@ -13,7 +13,8 @@ import pandas as pd
 from bench.config.names import BASELINE
 from bench.reporting.compare import load_run_samples
 from bench.reporting.report import load_checked
-from bench.reporting.stats import DEFAULT_LEVEL, RatioEstimate, ratio_of_points
+from bench.reporting.stats import (DEFAULT_LEVEL, UNSTABLE_MINMAX_RATIO, UNSTABLE_STD_RATIO, RatioEstimate,
+                                   ratio_of_points)
 from bench.reporting.tables import markdown_table
 
 
@@ -46,6 +47,8 @@ def speedup_text(df: pd.DataFrame, strategy: str, n: int) -> str:
     if n in unstable_baseline(df):
         return "-"
     r = df[(df.strategy == strategy) & (df.prompt_len == n) & (df.status == "ok")].iloc[0]
+    if pd.isna(r.speedup_vs_baseline):  # no measured baseline at n
+        return "-"
     return with_interval(r.speedup_vs_baseline, r.speedup_ci_low, r.speedup_ci_high)
 
 
@@ -55,7 +58,8 @@ def left_out_text(df: pd.DataFrame, lengths: list[int]) -> str:
     if not dropped:
         return ""
     return (f"Speed-ups over the baseline are left out at {', '.join(map(str, dropped))} tokens, where the "
-            "baseline's point was unstable (std at least 10% of the mean, or min or max 50% away from it).")
+            f"baseline's point was unstable (std at least {UNSTABLE_STD_RATIO:.0%} of the mean, or min or max "
+            f"{UNSTABLE_MINMAX_RATIO:.0%} away from it).")
 
 
 def leads(folder: Path, strategy: str, peer: str) -> dict[int, RatioEstimate]:
@@ -124,7 +128,7 @@ def median_cell(medians: pd.Series, n: int) -> str:
 
 def coverage_text(df: pd.DataFrame) -> str:
     """What a run's intervals cannot cover when it was measured in one round (before measure.rounds)."""
-    if df.rounds.max() > 1:
+    if (df.rounds > 1).any():  # a column with no measured point is all missing: no max to compare
         return ""
     return ("; the run was measured in one round, so they cover the noise among its requests, not the drift "
             "between rounds or runs")

@@ -32,12 +32,12 @@ class PointRecord:
     prompts_judged: int | None = None
     prompts_agreed: int | None = None
     near_ties: int | None = None  # judged prompts and (format 4 on) timed requests accepted as near ties
-    # the most near ties an honest strategy shows here, from the baseline's values (format 7 on); more fail the point
+    # the most near ties an honest strategy shows here, from the baseline's values (format 6 on); more fail the point
     near_ties_limit: int | None = None
     timed_checked: int | None = None  # timed requests whose token was compared with the baseline's (format 4 on)
     timed_mismatches: int | None = None  # of those, tokens other than the baseline's and no near tie
     samples_ns: tuple[int, ...] = field(default=(), repr=False)
-    sample_rounds: tuple[int, ...] = field(default=(), repr=False)  # the round of each sample (format 6 on)
+    sample_rounds: tuple[int, ...] = field(default=(), repr=False)  # the round of each sample (format 7 on)
     server_samples_ns: tuple[int, ...] = field(default=(), repr=False)  # transport: ipc only
 
     def to_dict(self) -> dict:

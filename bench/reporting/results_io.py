@@ -89,9 +89,8 @@ class RunRecord:
         self.save()
 
     def set_environment(self, fields: dict) -> None:
-        """Add environment keys measured after the start (the "_end" values)."""
+        """Add environment keys measured after the start (the "_end" values); finish() writes them."""
         self.data["environment"].update(fields)
-        self.save()
 
     def set_roofline(self, facts: dict) -> None:
         self.data["roofline"] = facts

@@ -20,7 +20,7 @@ from bench.config.capped_file import open_regular
 from bench.config.errors import ConfigError
 
 SAMPLE_COLUMNS = ["strategy", "prompt_len", "request", "ttft_ns", "server_ttft_ns", "round"]
-V5_COLUMNS = SAMPLE_COLUMNS[:-1]  # formats 2-5 measured in one round and wrote no round column
+V5_COLUMNS = SAMPLE_COLUMNS[:-1]  # formats 2-6 measured in one round and wrote no round column
 V1_COLUMNS = V5_COLUMNS[:-1]  # format 1 had no server column
 # what a column an older format lacks holds when its rows are written again (a resumed run): no server
 # TTFT, and one round

@@ -54,7 +54,8 @@ def cpu_mhz() -> float | None:
     mhz = []
     for cpu in cpus:
         try:
-            mhz.append(int(Path(f"/sys/devices/system/cpu/cpu{cpu}/cpufreq/scaling_cur_freq").read_text()) / 1e3)
+            khz = int(Path(f"/sys/devices/system/cpu/cpu{cpu}/cpufreq/scaling_cur_freq").read_text())
+            mhz.append(khz / 1e3)
         except (OSError, ValueError):
             break
     else:
@@ -114,6 +115,6 @@ def _cpu_count() -> int | None:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 
-def changed_keys(started: dict, now: dict) -> dict[str, tuple]:
+def resume_changes(started: dict, now: dict) -> dict[str, tuple]:
     """{key: (the value the run started with, the value now)} for each of RESUME_KEYS that differs."""
     return {key: (started.get(key), now.get(key)) for key in RESUME_KEYS if started.get(key) != now.get(key)}

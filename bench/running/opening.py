@@ -24,7 +24,7 @@ from bench.reporting.dotted_keys import change_text
 from bench.reporting.load_io import discard_load, reopen_load, start_load
 from bench.reporting.report import discard_report
 from bench.reporting.results_io import RUN_FILE, RunRecord, finished_strategies, read_resumable, read_run
-from bench.running.environment import changed_keys
+from bench.running.environment import resume_changes
 from bench.running.run_folder import refuse_existing, remove_logs
 
 Opened = tuple[RunRecord, set[str], set[tuple[str, str]]]  # the record, the sweeps kept, the load runs kept
@@ -53,7 +53,7 @@ def reopen_record(job: Job, env: dict, accept_environment: bool) -> Opened | Non
     baseline, or no references that can judge the rest. ConfigError for a change it must not resume over."""
     cfg, out_dir = job.config, job.run_folder
     data = read_resumable(out_dir, cfg.raw)
-    changes = changed_keys(data["environment"], env)
+    changes = resume_changes(data["environment"], env)
     if changes and not accept_environment:
         raise ConfigError(f"{out_dir}: cannot resume on another environment ({described(changes)}); "
                           f"--resume-anyway continues on it and records the change in run.json")

@@ -256,7 +256,10 @@ def measure(job: Job, record: RunRecord, kept: set[str], kept_load: set[tuple[st
             raise error from None
     record.set_environment(environment.at_end())  # the drifting values (load, clocks) after the last strategy
     failure = run_failure(record.data) if status == "complete" else None
-    record.finish("failed" if failure else status, failure)
+    try:
+        record.finish("failed" if failure else status, failure)
+    except OSError as exc:  # the folder went away or read-only after the last point: one line, not a traceback
+        raise cannot_write(out_dir, exc) from None
     try:
         summary = write_report(out_dir)
     except Exception as exc:  # whatever broke the report, the run must say so, not claim "complete"

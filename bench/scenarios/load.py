@@ -107,7 +107,11 @@ def judged_level(plan: list[PlannedRequest], result: LevelResult, warmup: int, r
     """Every request sent as a row, each answer judged against the baseline's token for its prompt."""
     rows, problems = [], []
     errors = mismatches = near_ties = 0
-    tie_chances = []  # per judged answer: bounds the level's near ties as a sweep point's
+    # per distinct prompt: its tie chance, and whether an answer to it was a near tie. A level draws prompts with
+    # replacement, and an honest deterministic server answers a repeated prompt alike: the trials the bound
+    # counts are the distinct prompts, not the requests
+    tie_chances: dict[tuple[int, int], float] = {}
+    tied_prompts: set[tuple[int, int]] = set()
     for k, (request, answer) in enumerate(zip(plan, result.answers)):
         if answer is None:
             continue  # never sent: the level stopped first
@@ -129,20 +133,25 @@ def judged_level(plan: list[PlannedRequest], result: LevelResult, warmup: int, r
             problems.append(f"request {k} (length {request.prompt_len}, timed request {request.prompt_index}): "
                             f"{verdict.note}")
         near_ties += verdict.near_tie
-        tie_chances.append(verdict.tie_chance)
+        prompt = (request.prompt_len, request.prompt_index)
+        tie_chances[prompt] = verdict.tie_chance
+        if verdict.near_tie:
+            tied_prompts.add(prompt)
         rows.append(dataclasses.replace(row, server_ttft_ns=ns(response.get("server_ttft_ms")),
                                         queue_ns=ns(response.get("queue_ms")), batch_size=batch_size(response),
                                         token=token, agreed=verdict.agreed))
     unanswered = result.unanswered
     if unanswered:
         problems.insert(0, f"{unanswered} requests sent were never answered")
-    limit = near_ties_limit(tie_chances)
-    if near_ties > limit:  # each within the rule, together more than an honest server shows: a finding
-        problems.insert(0, f"{near_ties} near ties, more than the {limit} an honest strategy shows at most here")
+    limit = near_ties_limit(tie_chances.values())
+    excess = len(tied_prompts) > limit  # each within the rule, together more than an honest server shows
+    if excess:
+        problems.insert(0, f"near ties on {len(tied_prompts)} of {len(tie_chances)} prompts, more than the {limit} "
+                           f"an honest strategy shows at most here")
     status = "error" if unanswered else "saturated" if result.stopped else "ok"
     record = LoadLevelRecord(mode, level, status, planned=len(plan), sent=len(rows), answered=len(rows) - unanswered,
                              errors=errors, mismatches=mismatches, near_ties=near_ties,
-                             correct=not (errors or mismatches or unanswered or near_ties > limit),
+                             correct=not (errors or mismatches or unanswered or excess),
                              note="; ".join(filter(None, [result.stopped, *named(problems, "failed requests")])))
     return record, tuple(rows)
 

@@ -173,10 +173,15 @@ def measure_length(job: Job, target: Target, refs: References, started: Started,
 
 
 def time_round(target: Target, point: OpenPoint, r: int, size: int) -> OpenPoint | PointRecord:
-    """The length's next `size` timed requests, as round r; an error point where one failed."""
+    """The length's next `size` timed requests, as round r; an error point where one failed. The other lengths
+    ran since this one's last request: one untimed request first (the last warm-up prompt), so what a strategy
+    keeps per length and may have let go meanwhile (a graph its LRU evicted) is back before the timer, as after
+    the warm-up of a length measured whole."""
     first = point.warmup + len(point.timed)
     try:
         target.begin_point()
+        if point.warmup:
+            point.request(target, point.warmup - 1)
         point.timed += [point.judge.take(first + j, point.request(target, first + j)) for j in range(size)]
         point.measured(target)
     except Exception as exc:

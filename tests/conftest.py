@@ -135,14 +135,18 @@ def two_tops(first: int, second: int, gap: float):
     return logits
 
 
-def wait_until(predicate, timeout: float) -> bool:
-    """Whether predicate() came true within timeout seconds (polled every 0.1 s)."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
+POLL_S = 0.1  # what a test waits for takes seconds; polling ten times a second costs nothing beside it
+
+
+def wait_for(predicate, timeout_s: float, waiting_for) -> None:
+    """Poll predicate() until it is true; past timeout_s, fail saying so and what it waited for (`waiting_for`: a
+    phrase, or a function giving one at the deadline, to show the state then)."""
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        if time.monotonic() > deadline:
+            what = waiting_for() if callable(waiting_for) else waiting_for
+            raise AssertionError(f"hit the deadline ({timeout_s:g} s) waiting for {what}")
+        time.sleep(POLL_S)
 
 
 def gone(pid: int) -> bool:

@@ -22,7 +22,7 @@ from bench.scenarios.events import PointEvent
 from strategies.baseline import Baseline
 from strategies.option_types import OPTION_TYPES
 from strategies.registry import REGISTRY
-from tests.conftest import REPO, tiny_raw, wait_until
+from tests.conftest import REPO, tiny_raw, wait_for
 
 LENGTHS = [8, 24]
 
@@ -182,16 +182,16 @@ def points_filed(out) -> int:
 def wait_for_points(proc: subprocess.Popen, out, points: int) -> None:
     """Wait until the run writing `out` has filed `points` points; fail, saying so, if it ends first or the
     deadline passes."""
-    wait_until(lambda: points_filed(out) >= points or proc.poll() is not None, POINTS_DEADLINE_S)
-    if points_filed(out) >= points:
-        return
-    if proc.poll() is not None:
+    try:
+        wait_for(lambda: points_filed(out) >= points or proc.poll() is not None, POINTS_DEADLINE_S,
+                 lambda: f"point {points} of the run in {out}: run.json holds {points_filed(out)}")
+    except AssertionError:
+        os.killpg(proc.pid, signal.SIGKILL)  # the runner's group (its own session): nothing outlives the test
+        proc.wait()
+        raise
+    if points_filed(out) < points:
         pytest.fail(f"the run ended (exit {proc.returncode}) before its point {points}, which the test waited for: "
                     f"{proc.communicate()[1][-2000:]}")
-    os.killpg(proc.pid, signal.SIGKILL)  # the runner's group (its own session): nothing outlives the test
-    proc.wait()
-    pytest.fail(f"hit the deadline ({POINTS_DEADLINE_S} s) waiting for point {points} of the run in {out}: "
-                f"run.json holds {points_filed(out)}")
 
 
 def interrupted_run(tmp_path, how: str, after_points: int):

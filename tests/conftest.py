@@ -41,6 +41,11 @@ TINY = {
 }
 
 
+# a small Llama's config.json (model.config), for the tests that check such a file without transformers
+LLAMA_JSON = {"model_type": "llama", "vocab_size": 1024, "hidden_size": 64, "intermediate_size": 176,
+              "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2,
+              "max_position_embeddings": 64}
+
 RUN_CONFIG = {"measure": {"repeats": 5}}
 RUN_ENVIRONMENT = {"python": "3.12", "torch": "2.13.0", "transformers": "5.17.0", "cpu": "test CPU"}
 RUN_LENGTHS = (8, 24)
@@ -124,6 +129,16 @@ def write_config(tmp_path):
         path.write_text(raw if isinstance(raw, str) else yaml.safe_dump(raw))
         return path
     return write
+
+
+@pytest.fixture(scope="module")
+def judged_run(tmp_path_factory):
+    """A run folder whose baseline (tests/sweep_jobs.py's tiny job) has written its references; (folder, its points)."""
+    from tests.sweep_jobs import points_of, tiny_job  # here: that module imports torch, which most tests never need
+
+    folder = tmp_path_factory.mktemp("run")
+    baseline = points_of(tiny_job(folder, "baseline"))
+    return folder, baseline
 
 
 def two_tops(first: int, second: int, gap: float):

@@ -12,7 +12,7 @@ from bench.running.runner import file_event
 from bench.running.worker import run_job
 from bench.scenarios.events import FatalEvent, PhaseEvent
 from tests.conftest import tiny_raw
-from tests.test_sweep import judged_run, tiny_job  # noqa: F401 (judged_run is a fixture)
+from tests.sweep_jobs import tiny_job
 
 
 def phases_of(job) -> list[str]:

@@ -16,7 +16,7 @@ from bench.scenarios.events import PhaseEvent, StrategyEvent
 from bench.scenarios.restart import run_restart
 from bench.targets.base import Timed
 from tests.conftest import tiny_raw
-from tests.test_sweep import judged_run, tiny_job  # noqa: F401 (judged_run is a fixture)
+from tests.sweep_jobs import tiny_job
 
 LENGTHS = [8, 24]
 PER_LENGTH = 2

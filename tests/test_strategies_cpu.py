@@ -14,7 +14,7 @@ from strategies.option_types import JitOptions
 from strategies.options import OptionError
 from strategies.registry import REGISTRY
 from bench.config.options import build_options
-from tests.test_families import strategy_matches_baseline
+from tests.family_checks import strategy_matches_baseline
 
 CPU = torch.device("cpu")
 

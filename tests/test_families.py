@@ -82,6 +82,7 @@ def test_hf_generate_matches_the_baseline(preset):
     strategy_matches_baseline(preset, "hf-generate", {})
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("preset", ["tiny-qwen2", "tiny-gpt-neox"])
 def test_inductor_forward_matches_the_baseline(preset):
     """One fused family (regional compile) and one HF-forward family (whole-model compile)."""
@@ -111,6 +112,7 @@ def test_batched_answers_equal_single_answers(preset, name, options):
         strategy.close()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("preset", ["tiny-qwen2", "tiny-gpt-neox"])
 def test_batched_inductor_answers_equal_single_answers(preset):
     """One fused family (regional compile) and one HF-forward family (whole-model compile)."""

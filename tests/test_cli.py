@@ -99,6 +99,7 @@ runpy.run_module("bench", run_name="__main__", alter_sys=True)
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("module", ["bench.cli", "yaml", "torch", "transformers", "tqdm"])
 def test_ctrl_c_while_importing_is_one_line_and_exit_130(write_config, tmp_path, module):
     # bench.cli: `python -m bench` loading; yaml: reading the config; torch, transformers, tqdm: the run's imports
@@ -108,6 +109,7 @@ def test_ctrl_c_while_importing_is_one_line_and_exit_130(write_config, tmp_path,
     assert (proc.returncode, proc.stderr) == (EXIT_INTERRUPTED, "interrupted\n")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("delay_s", [0.3, 1.5, 3.0])
 def test_ctrl_c_at_any_moment_of_a_run_is_one_line_and_exit_130(write_config, tmp_path, delay_s):
     path = write_config(tiny_raw(measure={"warmup": 1, "repeats": 20000}))  # minutes: still running when signalled

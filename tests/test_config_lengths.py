@@ -10,8 +10,7 @@ import pytest
 from bench.config.errors import ConfigError
 from bench.config.lengths import MAX_PROMPT_LENGTH, MAX_PROMPT_TOKENS
 from bench.config.schema import parse_config
-from tests.conftest import tiny_raw
-from tests.test_config_model_file import LLAMA
+from tests.conftest import LLAMA_JSON, tiny_raw
 
 HUGE_POSITIONS = 10 ** 9  # the fuzzed model: positions for any length
 
@@ -25,7 +24,7 @@ def refusal(raw) -> str:
 
 def huge_model(tmp_path) -> str:
     path = tmp_path / "config.json"
-    path.write_text(json.dumps({**LLAMA, "max_position_embeddings": HUGE_POSITIONS}))
+    path.write_text(json.dumps({**LLAMA_JSON, "max_position_embeddings": HUGE_POSITIONS}))
     return str(path)
 
 

@@ -8,12 +8,7 @@ import pytest
 
 from bench.config.errors import ConfigError
 from bench.config.schema import parse_config
-from tests.conftest import tiny_raw
-
-LLAMA = {"model_type": "llama", "vocab_size": 1024, "hidden_size": 64, "intermediate_size": 176,
-         "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2,
-         "max_position_embeddings": 64}
-
+from tests.conftest import LLAMA_JSON, tiny_raw
 
 def with_model_file(tmp_path, content, **sections) -> dict:
     path = tmp_path / "config.json"
@@ -29,7 +24,7 @@ def refusal(raw) -> str:
 
 
 def test_good_file_and_folder_are_accepted(tmp_path):
-    raw = with_model_file(tmp_path, LLAMA)
+    raw = with_model_file(tmp_path, LLAMA_JSON)
     assert parse_config(raw).model.config.endswith("config.json")
     assert parse_config(tiny_raw(model={"config": str(tmp_path)})).name == "tiny"  # the folder holding it
 
@@ -37,18 +32,18 @@ def test_good_file_and_folder_are_accepted(tmp_path):
 @pytest.mark.parametrize("field,value", [("vocab_size", 0), ("hidden_size", -64), ("num_hidden_layers", 2.5),
                                          ("num_attention_heads", True), ("max_position_embeddings", "64")])
 def test_bad_shape_field_is_named(tmp_path, field, value):
-    message = refusal(with_model_file(tmp_path, {**LLAMA, field: value}))
+    message = refusal(with_model_file(tmp_path, {**LLAMA_JSON, field: value}))
     assert message == f"model.config: {field} must be a positive integer, got {value!r}"
 
 
 def test_shape_fields_inside_text_config_are_checked(tmp_path):
-    content = {"model_type": "llava", "text_config": {**LLAMA, "vocab_size": 0}}
+    content = {"model_type": "llava", "text_config": {**LLAMA_JSON, "vocab_size": 0}}
     assert refusal(with_model_file(tmp_path, content)) == (
         "model.config: text_config.vocab_size must be a positive integer, got 0")
 
 
 def test_heads_not_a_multiple_of_key_value_heads(tmp_path):
-    message = refusal(with_model_file(tmp_path, {**LLAMA, "num_key_value_heads": 3}))
+    message = refusal(with_model_file(tmp_path, {**LLAMA_JSON, "num_key_value_heads": 3}))
     assert message.startswith("model.config: num_attention_heads (4) must be a multiple of num_key_value_heads (3)")
 
 
@@ -67,7 +62,7 @@ def test_unreadable_file_is_one_line(tmp_path, content, reason):
 
 
 def test_model_type_is_required(tmp_path):
-    content = {k: v for k, v in LLAMA.items() if k != "model_type"}
+    content = {k: v for k, v in LLAMA_JSON.items() if k != "model_type"}
     assert refusal(with_model_file(tmp_path, content)).startswith("model.config: the model config needs a model_type")
 
 
@@ -76,7 +71,7 @@ def test_missing_file(tmp_path):
 
 
 def test_lengths_beyond_the_files_positions(tmp_path):
-    raw = with_model_file(tmp_path, LLAMA, prompts={"lengths": [8, 65]})
+    raw = with_model_file(tmp_path, LLAMA_JSON, prompts={"lengths": [8, 65]})
     assert refusal(raw) == "prompts.lengths[1]: 65 exceeds the model's maximum positions (64)"
     gpt2 = {"model_type": "gpt2", "n_positions": 32, "n_embd": 64, "n_layer": 2, "n_head": 4, "vocab_size": 100}
     raw = with_model_file(tmp_path, gpt2, measure={"unseen_length": 33})
@@ -84,7 +79,7 @@ def test_lengths_beyond_the_files_positions(tmp_path):
 
 
 def test_lengths_beyond_a_local_name_or_paths_positions(tmp_path):
-    (tmp_path / "config.json").write_text(json.dumps(LLAMA))
+    (tmp_path / "config.json").write_text(json.dumps(LLAMA_JSON))
     raw = tiny_raw(model={"name_or_path": str(tmp_path)}, prompts={"lengths": [100]})
     assert refusal(raw) == "prompts.lengths[0]: 100 exceeds the model's maximum positions (64)"
 
@@ -95,6 +90,6 @@ def test_lengths_beyond_a_presets_positions():
 
 
 def test_lengths_beyond_a_nested_text_configs_positions(tmp_path):
-    content = {"model_type": "llava", "text_config": LLAMA, "max_position_embeddings": 4096}
+    content = {"model_type": "llava", "text_config": LLAMA_JSON, "max_position_embeddings": 4096}
     raw = with_model_file(tmp_path, content, prompts={"lengths": [65]})
     assert refusal(raw) == "prompts.lengths[0]: 65 exceeds the model's maximum positions (64)"

@@ -56,6 +56,7 @@ def test_a_missing_relative_folder_is_named_as_a_path_not_read_as_a_hub_id(tmp_p
         load_config(path)
 
 
+@pytest.mark.slow
 def test_the_installed_command_runs_from_another_directory(tmp_path):
     path = write_config(tmp_path / "cfg")
     elsewhere = tmp_path / "elsewhere"

@@ -4,42 +4,23 @@ the baseline's first token, and a batch of prompts of mixed lengths gets each pr
 answer (GPU strategies over the same matrix: tests/test_gpu.py)."""
 from __future__ import annotations
 
-import functools
-
 import pytest
 import torch
 
-from bench.config.options import build_options
 from bench.config.presets import TINY_FAMILIES
 from bench.config.schema import ModelConfig
-from bench.judging.correctness import compare
-from bench.targets.inprocess import timed_answer
-from bench.measuring.logits import host_copy
-from bench.models.build import build_model, hf_config
-from bench.models.dtypes import TORCH_DTYPES
-from bench.models.prompts import make_prompts, pad_token_id
-from strategies.base import StrategyContext
+from bench.models.build import hf_config
+from bench.models.prompts import make_prompts
 from strategies.fused_forward import FusedForward
 from strategies.fused_support import unfusable_reason
 from strategies.last_logits import hf_last_logits
 from strategies.registry import REGISTRY
+from tests.family_checks import batched_problems, context, family, started, strategy_matches_baseline
 
-CPU = torch.device("cpu")
 FUSED = {"tiny-llama", "tiny-mistral", "tiny-qwen2", "tiny-qwen3", "tiny-granite"}
-LENGTHS = (3, 30)  # 30 > tiny-mistral's and tiny-gemma2's sliding window of 8
 # one batch of mixed lengths: the longest (past the window of 8) sets the padded length, the others are
 # padded by 1 to 29 positions, one of them a single token
 BATCH_LENGTHS = (3, 30, 17, 1)
-
-
-@functools.lru_cache(maxsize=None)
-def family(preset: str, dtype: str = "float32", **config_keys):
-    """The preset built in `dtype`, with config_keys set on its config as a config.json setting them would."""
-    spec = ModelConfig(preset=preset, dtype=dtype, device="cpu")
-    config = hf_config(spec)
-    for key, value in config_keys.items():
-        setattr(config, key, value)
-    return build_model(spec, config, CPU), config
 
 
 def ids_and_last(length: int, real: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -78,36 +59,6 @@ def test_fused_forward_equals_hf_or_is_refused_with_a_reason(preset):
         torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
 
 
-def context(config, dtype: str = "float32", lengths: tuple[int, ...] = LENGTHS) -> StrategyContext:
-    return StrategyContext(CPU, TORCH_DTYPES[dtype], lengths, config.vocab_size, pad_token_id(config), "greedy", 0.7)
-
-
-def started(name: str, options: dict, model, ctx: StrategyContext, cls=None):
-    """A strategy of the registry (or `cls`, a subclass of it) set up on the model."""
-    strategy = (cls or REGISTRY[name])(build_options(REGISTRY[name].options_type, options, name))
-    strategy.setup(model, ctx)
-    return strategy
-
-
-def strategy_matches_baseline(preset: str, name: str, options: dict, dtype: str = "float32",
-                              lengths: tuple[int, ...] = LENGTHS, **config_keys) -> list[str]:
-    model, config = family(preset, dtype, **config_keys)
-    ctx = context(config, dtype, lengths)
-    prompts = make_prompts(lengths, 0, config)
-    with torch.inference_mode():
-        base = started("baseline", {}, model, ctx)
-        strategy = started(name, options, model, ctx)
-        for n in lengths:
-            strategy.compile_for(n)
-            ids = prompts[n]
-            answer, expected = timed_answer(strategy, ids), timed_answer(base, ids)  # token and logits of one call
-            verdict = compare(answer.logits, answer.token, expected.logits, expected.token, TORCH_DTYPES[dtype],
-                              layers=1)  # tiny: the unscaled limit
-            assert verdict.matches, f"{preset} {name} @ {n}: {verdict.note}"
-        strategy.close()
-    return strategy.notes
-
-
 @pytest.mark.parametrize("preset", TINY_FAMILIES)
 def test_jit_forward_matches_the_baseline_fused_or_not(preset):
     notes = strategy_matches_baseline(preset, "jit-only", {"forward_jit": "none"})  # fuse_projections: auto
@@ -131,27 +82,12 @@ def test_hf_generate_matches_the_baseline(preset):
     strategy_matches_baseline(preset, "hf-generate", {})
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("preset", ["tiny-qwen2", "tiny-gpt-neox"])
 def test_inductor_forward_matches_the_baseline(preset):
     """One fused family (regional compile) and one HF-forward family (whole-model compile)."""
     notes = strategy_matches_baseline(preset, "jit-only", {"forward_jit": "inductor"})
     assert any(n.startswith("compile_scope: layer needs the fused forward") for n in notes) == (preset not in FUSED)
-
-
-def batched_problems(strategy, prompts: list[list[int]], dtype: torch.dtype = torch.float32) -> list[str]:
-    """Where the strategy's batched answers (one first_tokens call) differ from its single answers: a
-    token, or logits beyond the correctness rule (the model's dtype; the unscaled limit)."""
-    singles = []
-    for ids in prompts:
-        answer = strategy.first_token(ids)
-        singles.append((answer.token, host_copy(answer.logits)))  # copied now: a graph reuses its buffer
-    problems = []
-    for row, (answer, (token, logits)) in enumerate(zip(strategy.first_tokens(prompts), singles, strict=True)):
-        verdict = compare(host_copy(answer.logits), answer.token, logits, token, dtype, layers=1)
-        if answer.token != token or not verdict.matches:
-            problems.append(f"row {row} (length {len(prompts[row])}): token {answer.token}, single {token}; "
-                            f"{verdict.note or 'logits within the rule'}")
-    return problems
 
 
 def batch_of(preset: str) -> list[list[int]]:
@@ -176,6 +112,7 @@ def test_batched_answers_equal_single_answers(preset, name, options):
         strategy.close()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("preset", ["tiny-qwen2", "tiny-gpt-neox"])
 def test_batched_inductor_answers_equal_single_answers(preset):
     """One fused family (regional compile) and one HF-forward family (whole-model compile)."""

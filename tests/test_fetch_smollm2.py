@@ -52,11 +52,13 @@ def convert_without_undoing_gguf_order(checkpoint):
     return convert
 
 
+@pytest.mark.slow  # the real checkpoint (`make checkpoint`)
 def test_the_real_checkpoint_passes_the_check(smollm2_checkpoint):
     facts = check_answer(smollm2_checkpoint)
     assert facts["answer"] == " Paris" and facts["margin"] >= fetch_smollm2.MIN_MARGIN
 
 
+@pytest.mark.slow  # the real checkpoint (`make checkpoint`)
 def test_a_wrong_conversion_fails_and_leaves_no_folder(smollm2_checkpoint, tmp_path, monkeypatch):
     monkeypatch.setattr(fetch_smollm2, "gguf_folder", lambda: tmp_path)
     monkeypatch.setattr(fetch_smollm2, "convert", convert_without_undoing_gguf_order(smollm2_checkpoint))

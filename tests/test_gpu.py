@@ -21,7 +21,7 @@ from bench.models.dtypes import TORCH_DTYPES
 from bench.models.prompts import allowed_ids, make_prompts, pad_token_id, special_token_ids, synthetic_prompt
 from strategies.base import StrategyContext
 from strategies.registry import REGISTRY
-from tests.test_families import batched_problems
+from tests.family_checks import batched_problems
 
 pytestmark = [pytest.mark.cuda,
               pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")]

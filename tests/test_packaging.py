@@ -10,6 +10,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parent.parent
 DIST_NAMES = {"yaml": "pyyaml"}  # import name -> distribution name, where they differ
 
@@ -35,6 +37,7 @@ def test_every_imported_package_is_declared_with_an_upper_bound():
         assert "<" in declared[name], f"{declared[name]}: no upper bound"
 
 
+@pytest.mark.slow
 def test_the_hub_error_suggests_the_offline_switch(tmp_path):
     code = ("from bench.config.errors import ConfigError\nfrom bench.config.schema import ModelConfig\n"
             "from bench.models.build import hf_config\ntry:\n    hf_config(ModelConfig(name_or_path='no-org/no-model'))\n"

@@ -89,12 +89,14 @@ def test_a_failing_rank_reaches_the_parent_and_nothing_is_left(tmp_path):
     assert not [pid for pid in pids if alive(pid)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("in_collective", [True, False])
 def test_a_rank_that_dies_silently_is_named_with_its_exit_code(in_collective):
     with pytest.raises(LaunchError, match="rank 1: exited with code 3 without a report"):
         launch(dying_rank, 2, args=(in_collective,), timeout_s=60)
 
 
+@pytest.mark.slow
 def test_a_hanging_rank_times_out_and_nothing_is_left(tmp_path):
     started = time.monotonic()
     # long enough for two ranks to import torch on a loaded CPU, short enough to keep the test quick

@@ -23,6 +23,8 @@ from bench.scenarios.events import PointEvent
 from bench.scenarios.sweep import run_sweep
 from tests.conftest import tiny_raw
 
+pytestmark = pytest.mark.slow  # each test launches a run on 2 ranks
+
 LENGTHS = [8, 24]
 TP_RUN = tiny_raw(model={"preset": "tiny-llama", "dtype": "float32", "device": "cpu", "tensor_parallel": 2},
                   prompts={"lengths": LENGTHS, "per_length": 2}, measure={"warmup": 1, "repeats": 2},

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 from bench.config.schema import parse_config
 from bench.jobs.build import build_job
 from bench.config.load import ServerBatching
@@ -12,7 +14,7 @@ from bench.running.runner import file_event
 from bench.running.worker import run_job
 from bench.scenarios.events import FatalEvent, PhaseEvent
 from tests.conftest import tiny_raw
-from tests.test_sweep import judged_run, tiny_job  # noqa: F401 (judged_run is a fixture)
+from tests.sweep_jobs import tiny_job
 
 
 def phases_of(job) -> list[str]:
@@ -22,6 +24,7 @@ def phases_of(job) -> list[str]:
     return [e.text for e in events if isinstance(e, PhaseEvent)]
 
 
+@pytest.mark.slow
 def test_a_compiling_strategy_names_each_phase_in_order(judged_run):
     cfg = parse_config(tiny_raw(strategies=[{"name": "jit-only", "options": {"torchscript": False}}]))
     job = dataclasses.replace(build_job(cfg, "jit-only"), run_folder=judged_run[0])

@@ -16,7 +16,7 @@ from bench.scenarios.events import PhaseEvent, StrategyEvent
 from bench.scenarios.restart import run_restart
 from bench.targets.base import Timed
 from tests.conftest import tiny_raw
-from tests.test_sweep import judged_run, tiny_job  # noqa: F401 (judged_run is a fixture)
+from tests.sweep_jobs import tiny_job
 
 LENGTHS = [8, 24]
 PER_LENGTH = 2
@@ -25,6 +25,7 @@ RUN = tiny_raw(prompts={"lengths": LENGTHS, "per_length": PER_LENGTH}, measure={
                            {"name": "hf-generate"}])
 
 
+@pytest.mark.slow
 def test_a_compiling_strategy_is_restarted_from_its_cache_and_judged_again(write_config, tmp_path, monkeypatch):
     caches = []
     real_env = runner.worker_env
@@ -44,6 +45,7 @@ def test_a_compiling_strategy_is_restarted_from_its_cache_and_judged_again(write
     assert "Ready after restart (s)" in (out / "table.md").read_text()
 
 
+@pytest.mark.slow
 def test_restart_off_runs_no_second_worker(write_config, tmp_path):
     out = tmp_path / "run"
     raw = {**RUN, "measure": {**RUN["measure"], "restart": False}, "strategies": RUN["strategies"][:2]}

@@ -93,6 +93,7 @@ def test_the_full_run_is_read_and_reported(tmp_path):
     exercise(full_run(tmp_path / "run"))
 
 
+@pytest.mark.slow
 def test_any_value_in_any_field_is_read_or_refused_in_one_line_naming_the_field(tmp_path):
     folder = full_run(tmp_path / "run")
     good = json.loads((folder / "run.json").read_text())

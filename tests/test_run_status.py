@@ -91,6 +91,7 @@ def test_a_run_whose_baseline_failed_exits_1_with_the_reason_last(tmp_path, caps
     assert "worker crashed on purpose" in run["failure"]
 
 
+@pytest.mark.slow
 def test_a_failed_report_fails_the_run(tmp_path, capsys, monkeypatch):
     def broken(_):
         raise ValueError("samples.csv: line 7: the last row is incomplete")
@@ -101,6 +102,7 @@ def test_a_failed_report_fails_the_run(tmp_path, capsys, monkeypatch):
     assert err[-1] == "error: run failed: the report failed: ValueError: samples.csv: line 7: the last row is incomplete"
 
 
+@pytest.mark.slow
 def test_a_good_run_is_complete_and_exits_0(tmp_path, capsys):
     code, err, run, out = run_cli(tmp_path, capsys)
     assert code == 0 and run["status"] == "complete" and "failure" not in run

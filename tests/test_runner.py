@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -22,7 +23,7 @@ from bench.scenarios.events import PointEvent
 from strategies.baseline import Baseline
 from strategies.option_types import OPTION_TYPES
 from strategies.registry import REGISTRY
-from tests.conftest import REPO, tiny_raw, wait_until
+from tests.conftest import REPO, tiny_raw, wait_for
 
 LENGTHS = [8, 24]
 
@@ -39,6 +40,7 @@ def run_dir(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_samples_are_one_row_per_timed_request(run_dir):
     samples = pd.read_csv(run_dir / "samples.csv")
     assert list(samples.columns) == ["strategy", "prompt_len", "request", "ttft_ns", "server_ttft_ns", "round"]
@@ -50,6 +52,7 @@ def test_samples_are_one_row_per_timed_request(run_dir):
     assert (samples.ttft_ns > 0).all()
 
 
+@pytest.mark.slow
 def test_summary_columns_and_rows(run_dir):
     df = pd.read_csv(run_dir / "summary.csv")
     assert list(df.columns) == SUMMARY_COLUMNS
@@ -60,6 +63,7 @@ def test_summary_columns_and_rows(run_dir):
     assert (ok.ttft_min_ms <= ok.ttft_p50_ms).all() and (ok.ttft_p50_ms <= ok.ttft_max_ms).all()
 
 
+@pytest.mark.slow
 def test_graph_strategy_is_a_skipped_row_with_the_reason_on_cpu(run_dir):
     if torch.cuda.is_available():
         pytest.skip("CUDA machine: cuda-graph runs")
@@ -69,6 +73,7 @@ def test_graph_strategy_is_a_skipped_row_with_the_reason_on_cpu(run_dir):
     assert skipped.note.str.contains("CUDA").all()
 
 
+@pytest.mark.slow
 def test_run_json_carries_the_environment(run_dir):
     run = json.loads((run_dir / "run.json").read_text())
     assert run["format_version"] == FORMAT_VERSION and run["status"] == "complete" and run["finished"]
@@ -82,6 +87,7 @@ def test_run_json_carries_the_environment(run_dir):
     assert run["roofline"]["model"]["layers"] == 2 and "ceilings" not in run["roofline"]  # CPU: no ceilings
 
 
+@pytest.mark.slow
 def test_cold_start_ready_time_and_unseen_length(run_dir):
     run = json.loads((run_dir / "run.json").read_text())
     for name in ("baseline", "jit-only"):
@@ -91,6 +97,7 @@ def test_cold_start_ready_time_and_unseen_length(run_dir):
     assert "## Cold start" in (run_dir / "table.md").read_text()
 
 
+@pytest.mark.slow
 def test_report_regenerates_byte_identical(run_dir, tmp_path):
     # the plots with data (on CPU no memory.png, and prepare.png only where something compiled)
     plots = [f"plots/{p.name}" for p in sorted((run_dir / "plots").glob("*.png"))]
@@ -115,6 +122,7 @@ def test_report_and_the_command_line_do_not_import_models():
 HEAVY = ("torch", "transformers", "strategies.registry", "strategies.base")
 
 
+@pytest.mark.slow
 def test_the_report_path_imports_neither_torch_nor_strategies(run_dir):
     code = ("import runpy, sys; sys.argv = ['bench', 'report', sys.argv[1]]\n"
             "try:\n    runpy.run_module('bench', run_name='__main__')\nexcept SystemExit as exc:\n"
@@ -198,16 +206,17 @@ def wait_for_points(proc: subprocess.Popen, out, points: int, during: str | None
     def reached() -> bool:
         return points_filed(out) >= points and (during is None or during in strategies_filed(out))
 
-    wait_until(lambda: reached() or proc.poll() is not None, POINTS_DEADLINE_S)
-    if reached():
-        return
-    if proc.poll() is not None:
+    try:
+        wait_for(lambda: reached() or proc.poll() is not None, POINTS_DEADLINE_S,
+                 lambda: f"point {points}{f' and the strategy {during}' if during else ''} of the run in {out}: "
+                         f"run.json holds {points_filed(out)}")
+    except AssertionError:
+        os.killpg(proc.pid, signal.SIGKILL)  # the runner's group (its own session): nothing outlives the test
+        proc.wait()
+        raise
+    if not reached():
         pytest.fail(f"the run ended (exit {proc.returncode}) before its point {points}, which the test waited for: "
                     f"{proc.communicate()[1][-2000:]}")
-    os.killpg(proc.pid, signal.SIGKILL)  # the runner's group (its own session): nothing outlives the test
-    proc.wait()
-    pytest.fail(f"hit the deadline ({POINTS_DEADLINE_S} s) waiting for point {points} of the run in {out}"
-                f"{f' and its strategy {during}' if during else ''}: run.json holds {points_filed(out)}")
 
 
 def interrupted_run(tmp_path, how: str, after_points: int, during: str | None = None):
@@ -231,6 +240,7 @@ def interrupted_run(tmp_path, how: str, after_points: int, during: str | None = 
     return command, out, err
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
 def test_an_interrupted_run_keeps_its_earlier_samples(tmp_path, how):
     _, out, err = interrupted_run(tmp_path, how, after_points=1)
@@ -244,6 +254,7 @@ def test_an_interrupted_run_keeps_its_earlier_samples(tmp_path, how):
     assert (out / "summary.csv").exists() and (out / "table.md").exists()
 
 
+@pytest.mark.slow
 def test_resume_keeps_finished_strategies_and_measures_the_rest(tmp_path):
     command, out, _ = interrupted_run(tmp_path, "sigterm", after_points=4, during="jit-only")  # the baseline's
     before = pd.read_csv(out / "samples.csv")
@@ -260,14 +271,21 @@ def test_resume_keeps_finished_strategies_and_measures_the_rest(tmp_path):
     assert pd.read_csv(out / "summary.csv").matches_baseline.all()
 
 
-def test_resume_refuses_a_changed_config(tmp_path):
-    command, out, _ = interrupted_run(tmp_path, "sigterm", after_points=1)
+@pytest.mark.slow
+def test_resume_refuses_a_changed_config(run_dir, tmp_path):
+    out = tmp_path / "out"
+    shutil.copytree(run_dir, out)  # a finished run serves as well as an interrupted one: the config is checked first
+    cfg = tmp_path / "same.yaml"
+    cfg.write_text(json.dumps(json.loads((out / "run.json").read_text())["config"]))  # the config it ran
+    command = [sys.executable, "-m", "bench", "run", str(cfg), "--out", str(out)]
     proc = subprocess.run(command + ["--resume", "--repeats", "7"], cwd=REPO, capture_output=True, text=True,
                           timeout=120)
     assert proc.returncode == 2 and "cannot resume: the config differs" in proc.stderr
+    assert "(measure.repeats: 5 -> 7)" in proc.stderr  # that change alone: the written config is the one it ran
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow
 def test_ipc_transport_reports_client_server_and_overhead(tmp_path):
     raw = tiny_raw(transport="ipc", strategies=["baseline", {"name": "jit-only", "options": {"forward_jit": "none"}}])
     cfg = tmp_path / "ipc.yaml"

@@ -14,6 +14,8 @@ import torch
 from bench.cli import main
 from tests.conftest import REPO, tiny_raw
 
+pytestmark = pytest.mark.slow  # every test reads one end-to-end load run (run_dir)
+
 LOAD = {"concurrency": [1, 2], "rates": [100], "requests": 20, "warmup": 2, "slo_ttft_ms": 1000}
 RAW = tiny_raw(strategies=["baseline", "cuda-graph", {"name": "jit-only", "options": {"forward_jit": "none"}}],
                measure={"warmup": 1, "repeats": 5, "restart": False}, load=LOAD)

@@ -21,6 +21,8 @@ from bench.models.build import build_model, hf_config
 from bench.serving.protocol import receive_message, send_message
 from tests.conftest import REPO, tiny_raw
 
+pytestmark = pytest.mark.slow  # every test here starts `bench serve` in a process of its own
+
 VOCAB = 1024  # tiny-llama
 MAX_POSITIONS = 2048
 

@@ -18,7 +18,9 @@ from bench.serving.acceptor import REFUSAL_LINGER_S, SHUTTING_DOWN
 from bench.serving.limits import BACKLOG, ServerLimits
 from bench.serving.protocol import PREFIX, receive_message, send_message
 from bench.serving.unix_socket import bind_private
-from tests.conftest import REPO, TIMEOUT_S, ask, connect
+from tests.conftest import REPO, TIMEOUT_S, ask, connect, wait_for
+
+STUB_START_S = 60  # the stub imports no torch: it serves within seconds even on a loaded machine; a bound only
 
 BAD_LIMITS = [
     ({"max_message": -1}, "--max-message: must be an integer of at least 1 and at most 4294967295, got -1"),
@@ -61,13 +63,11 @@ def test_connections_beyond_the_cap_are_refused_with_a_message(serve, socket_pat
                                                       "try again later"}
         assert third.recv(1) == b""  # then closed, cleanly: the ping was drained, so no reset
     first.close()  # a slot frees up once its thread sees the hang-up
-    deadline = time.monotonic() + TIMEOUT_S
-    while True:
+
+    def answered() -> bool:
         with connect(socket_path) as late:
-            if ask(late, {"type": "ping"}).get("type") == "pong":
-                break
-        assert time.monotonic() < deadline, "the freed slot was never reused"
-        time.sleep(0.05)
+            return ask(late, {"type": "ping"}).get("type") == "pong"
+    wait_for(answered, TIMEOUT_S, "a new client to get the slot the first one freed (answered, not refused)")
     assert ask(second, {"type": "stats"})["refused_connections"] >= 1
     second.close()
 
@@ -125,10 +125,9 @@ def run_stub(socket_path, log, *flags) -> subprocess.Popen:
     """The stub server in its own process, once it accepts."""
     proc = subprocess.Popen([sys.executable, "-m", "tests.serving_stub", str(socket_path), *flags], cwd=REPO,
                             stderr=log, env={**os.environ, "PYTHONPATH": str(REPO)})
-    deadline = time.monotonic() + 60
-    while "serving" not in Path(log.name).read_text():
-        assert proc.poll() is None and time.monotonic() < deadline, Path(log.name).read_text()
-        time.sleep(0.05)
+    wait_for(lambda: "serving" in Path(log.name).read_text() or proc.poll() is not None, STUB_START_S,
+             lambda: f"the stub server to say 'serving'; its log: {Path(log.name).read_text()}")
+    assert proc.poll() is None, f"the stub server exited ({proc.returncode}): {Path(log.name).read_text()}"
     return proc
 
 
@@ -143,10 +142,8 @@ def test_accept_errors_are_logged_and_survived(socket_path, tmp_path):
         proc = run_stub(socket_path, log, "--spare-fds", "8")
         try:
             crowd = [connect(socket_path) for _ in range(30)]
-            deadline = time.monotonic() + TIMEOUT_S
-            while "accept failed" not in Path(log.name).read_text():
-                assert time.monotonic() < deadline, "no accept error was logged"
-                time.sleep(0.05)
+            wait_for(lambda: "accept failed" in Path(log.name).read_text(), TIMEOUT_S,
+                     "the stub server to log an accept error (EMFILE) after 30 connects")
             for s in crowd:
                 s.close()
             with connect(socket_path) as late:

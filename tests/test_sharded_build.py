@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pytest
 import torch
 from torch.distributed.device_mesh import init_device_mesh
 from transformers import AutoModelForCausalLM, LlamaConfig, Qwen2Config
@@ -10,6 +11,8 @@ from transformers import AutoModelForCausalLM, LlamaConfig, Qwen2Config
 from bench.models.random_weights import materialize
 from bench.parallel.launch import launch
 from bench.parallel.sharded_build import build_sharded_model, load_sharded_model
+
+pytestmark = pytest.mark.slow  # each test launches 2 gloo ranks that build the model
 
 SEED = 5
 TILE = (16, 8)  # smaller than the tensors: shards cross tile edges, as 70B-shape shards do with the default tile

@@ -13,11 +13,12 @@ import pytest
 
 from bench.processes.startup import UNUSED_PACKAGES
 from bench.running.runner import WORKER_COMMAND
-from tests.conftest import REPO, gone, wait_until
+from tests.conftest import REPO, gone, wait_for
 
 SERVER_COMMAND = [sys.executable, "-m", "bench", "serve", "--job", "job.json", "--socket", "s.sock"]  # as IpcTarget
 SLOW_IMPORT_S = 120  # a fake torch/numpy that takes this long to import: the child is still importing when killed
-GONE_AT_ONCE_S = 3.0  # a parent-death signal lands in milliseconds; slack for a loaded test machine, far below the import
+# a parent-death signal lands in milliseconds; slack for a loaded test machine, still far below the 120 s import
+GONE_AT_ONCE_S = 30.0
 STARTED_S = 0.5  # the child's interpreter is up and importing by then (the step itself takes milliseconds)
 PARENT = ("import subprocess, sys\n"
           "from bench.processes.lifetime import child_env\n"
@@ -49,8 +50,8 @@ def test_a_child_whose_parent_is_killed_while_it_imports_goes_at_once(tmp_path, 
         assert not gone(child), "the child ended before its parent was killed"
         parent.kill()
         parent.wait()
-        assert wait_until(lambda: gone(child), GONE_AT_ONCE_S), \
-            f"deadline: the child still lived {GONE_AT_ONCE_S} s after its parent's SIGKILL (importing on its own)"
+        wait_for(lambda: gone(child), GONE_AT_ONCE_S,
+                 "the child to go after its parent's SIGKILL (it lives on, importing on its own)")
     finally:  # a failing test leaves no process behind
         if parent.poll() is None:
             parent.kill()
@@ -67,6 +68,7 @@ def recording_sklearn(root: Path) -> None:
                                                  "    raise NotImplementedError\n")
 
 
+@pytest.mark.slow
 def test_the_worker_no_longer_imports_scikit_learn_and_a_library_import_still_does(tmp_path):
     """The worker entry (as the runner starts it) blocks sklearn before transformers looks for it; a user's
     `import bench.running.worker` is left alone: the same fake package is imported there, which proves it is found."""

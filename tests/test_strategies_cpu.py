@@ -14,7 +14,7 @@ from strategies.option_types import JitOptions
 from strategies.options import OptionError
 from strategies.registry import REGISTRY
 from bench.config.options import build_options
-from tests.test_families import strategy_matches_baseline
+from tests.family_checks import strategy_matches_baseline
 
 CPU = torch.device("cpu")
 
@@ -69,6 +69,7 @@ def tiny_model(preset: str) -> torch.nn.Module:
     return build_model(spec, hf_config(spec), CPU)
 
 
+@pytest.mark.slow
 def test_regional_compile_compiles_one_layer_once_and_equals_the_whole_model():
     from torch._dynamo.utils import counters
     model = tiny_model("tiny-qwen3")

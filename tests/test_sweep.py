@@ -8,51 +8,20 @@ import json
 import pytest
 import torch
 
-from bench.config.schema import parse_config
-from bench.jobs.build import build_job
 from bench.jobs.job import RESTART, Job
 from bench.judging.references import References, unseen_key
 from bench.judging.rule import JudgingRule
 from bench.judging.verdicts import judge_request
 from bench.running.worker import run_job
-from bench.scenarios.events import FatalEvent, PointEvent, StrategyEvent
+from bench.scenarios.events import PointEvent, StrategyEvent
 from bench.scenarios.rounds import round_sizes
 from bench.targets.base import Target, Timed
 from strategies.base import FirstToken
 from strategies.baseline import Baseline
-from strategies.option_types import OPTION_TYPES
-from strategies.registry import REGISTRY
-from tests.conftest import other_token, tiny_raw
+from tests.conftest import other_token
+from tests.sweep_jobs import PROMPTS, REPEATS, WARMUP, points_of, register, tiny_job
 
-PROMPTS = 8  # the default prompts.per_length
 GREEDY, SAMPLED = JudgingRule(torch.float16, 1, False, 0), JudgingRule(torch.float16, 1, True, 0)
-WARMUP, REPEATS = 1, 5  # tiny_raw's measure
-
-
-def tiny_job(folder, strategy: str, **sections) -> Job:
-    names = ["baseline"] if strategy == "baseline" else [strategy]
-    cfg = parse_config(tiny_raw(strategies=names, **sections))
-    return dataclasses.replace(build_job(cfg, strategy), run_folder=folder)
-
-
-def points_of(job: Job) -> dict[int, dict]:
-    events = []
-    run_job(job, events.append)
-    assert not [e for e in events if isinstance(e, FatalEvent)]
-    return {e.point.prompt_len: e.point.to_dict() for e in events if isinstance(e, PointEvent)}
-
-
-def register(monkeypatch, cls) -> None:
-    monkeypatch.setitem(REGISTRY, cls.name, cls)
-    monkeypatch.setitem(OPTION_TYPES, cls.name, cls.options_type)
-
-
-@pytest.fixture(scope="module")
-def judged_run(tmp_path_factory):
-    """A run folder whose baseline has written its references."""
-    folder = tmp_path_factory.mktemp("run")
-    baseline = points_of(tiny_job(folder, "baseline"))
-    return folder, baseline
 
 
 def test_the_baseline_judges_every_prompt_and_keeps_its_timed_answers(judged_run):

@@ -15,7 +15,7 @@ from bench.targets.base import Target, Timed
 from bench.targets.inprocess import InProcessTarget
 from strategies.base import FirstToken
 from strategies.baseline import Baseline
-from tests.test_sweep import PROMPTS, REPEATS, judged_run, points_of, register, tiny_job  # noqa: F401 (a fixture)
+from tests.sweep_jobs import PROMPTS, REPEATS, points_of, register, tiny_job
 
 BF16 = {"model": {"preset": "tiny-llama", "dtype": "bfloat16", "device": "cpu"},
         # 30 timed requests: enough for a point to hold well over the ~14 near ties the bound needs to tell a

@@ -49,7 +49,7 @@ def test_a_bad_set_key_exits_2_naming_the_key_and_the_allowed_ones(write_config,
     path = str(write_config(tiny_raw()))
     assert main(["run", path, "--set", "measure.repeat=5"]) == EXIT_BAD_INPUT
     err = capsys.readouterr().err
-    assert err == "error: measure: unknown key 'repeat'; allowed: warmup, repeats, unseen_length, restart\n"
+    assert err == "error: measure: unknown key 'repeat'; allowed: warmup, repeats, rounds, unseen_length, restart\n"
     assert main(["run", path, "--set", "measure.repeats"]) == EXIT_BAD_INPUT
     assert capsys.readouterr().err.startswith("error: --set: expected key.path=value")
 

@@ -38,8 +38,8 @@ def test_settings_are_validated_as_the_file_would_be(write_config):
     path = write_config(tiny_raw())
     assert load_config(path, settings("measure.repeats=50")).measure.repeats == 50
     assert load_config(path, settings("prompts.lengths=[10,20]")).prompts.lengths == (10, 20)
-    with pytest.raises(ConfigError, match="^measure: unknown key 'repeat'; allowed: warmup, repeats, unseen_length, "
-                                          "restart$"):
+    with pytest.raises(ConfigError, match="^measure: unknown key 'repeat'; allowed: warmup, repeats, rounds, "
+                                          "unseen_length, restart$"):
         load_config(path, settings("measure.repeat=5"))
     with pytest.raises(ConfigError, match="^measure.repeats: expected a positive integer, got '5x'$"):
         load_config(path, settings("measure.repeats=5x"))

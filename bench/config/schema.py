@@ -100,7 +100,8 @@ class PromptConfig:
         check_seed("prompts.seed", self.seed)
         check_int("prompts.per_length", self.per_length, minimum=1)
         if self.per_length > MAX_PROMPTS_PER_LENGTH:
-            raise ConfigError(f"prompts.per_length: expected at most {MAX_PROMPTS_PER_LENGTH}, got {shown(self.per_length)}")
+            raise ConfigError(f"prompts.per_length: expected at most {MAX_PROMPTS_PER_LENGTH}, "
+                              f"got {shown(self.per_length)}")
         if self.text is not None and (not isinstance(self.text, str) or not self.text.strip()):
             raise ConfigError("prompts.text: expected a non-empty string")
 

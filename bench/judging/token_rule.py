@@ -50,18 +50,16 @@ def judge_answer(answer: TopAnswer, token: int, logits: torch.Tensor | None, rul
     own_problems = []  # what the call's own logits say against it
     if logits is not None and not rule.sampled and not near_top(logits, token, 0.0):
         own_problems.append(not_its_argmax(logits, token))
-    if answer.has_values and logits is not None:  # the values before any sampling: compared in both modes
-        tol = tolerance_of_top(rule.dtype, answer.max_abs, rule.layers)
+    tol = tolerance_of_top(rule.dtype, answer.max_abs, rule.layers) if answer.has_values else None
+    k = len(answer.top_ids) if answer.has_values else 0
+    if tol is not None and logits is not None:  # the values before any sampling: compared in both modes
         diff = float((logits[answer.top_ids.long()] - answer.top_values).abs().max())
         if not diff <= tol:  # also catches NaN
-            own_problems.append(f"max |logit diff| on the baseline's {len(answer.top_ids)} best ids {diff:.3g} > "
-                                f"tolerance {tol:.3g}")
-    if rule.sampled or not answer.has_values:
+            own_problems.append(f"max |logit diff| on the baseline's {k} best ids {diff:.3g} > tolerance {tol:.3g}")
+    if rule.sampled or tol is None:
         why = "sampled under the same seed" if rule.sampled else "the baseline's logits were not kept"
         problems = ([f"{differs} ({why})"] if token != answer.token else []) + own_problems
         return TokenVerdict(not problems, note="; ".join(problems))
-    tol = tolerance_of_top(rule.dtype, answer.max_abs, rule.layers)
-    k = len(answer.top_ids)
     problems, below = [], None
     if token != answer.token:
         own = answer.logit_of(token)

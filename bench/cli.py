@@ -116,9 +116,9 @@ def run_overrides(args):
 def print_summary(out_dir: Path, df, points: bool = False, shown_as: Path | None = None) -> None:
     """The verdict on stdout (after the per-point table, with `points`), then where the files are (named
     `shown_as` where the folder read is a copy, as the docs' sample is)."""
-    from bench.reporting.compare import load_run_samples
     import pandas as pd
 
+    from bench.reporting.compare import load_run_samples
     from bench.reporting.console import console_table, console_verdict
     from bench.reporting.console_load import load_verdict
     from bench.reporting.load_io import LOAD_KEY, has_load
@@ -128,10 +128,11 @@ def print_summary(out_dir: Path, df, points: bool = False, shown_as: Path | None
         print(console_table(df) + "\n")
     measured = load_run_samples(out_dir)
     print(console_verdict(measured.run, df, measured.samples))
-    if has_load(measured.run):
+    loaded = has_load(measured.run)
+    if loaded:
         print(load_verdict(pd.read_csv(out_dir / LOAD_SUMMARY_FILE), measured.run[LOAD_KEY]["slo_ttft_ms"]))
     every_point = "" if points else "; every point: --points, or table.md"
-    load_file = f", {LOAD_SUMMARY_FILE}" if has_load(measured.run) else ""
+    load_file = f", {LOAD_SUMMARY_FILE}" if loaded else ""
     print(f"results: {shown_as or out_dir}/ (summary.csv, summary.json, table.md{load_file}, plots/){every_point}")
 
 

@@ -24,8 +24,8 @@ from bench.judging.top_answer import TOP_K, TopAnswer
 # band ties exactly with the top; real bands spread over the tolerance, so real false flags are far rarer.
 # A run judges ~50 points (9 lengths x 6 strategies): 1 in 1000 keeps a false flag out of ~20 runs in 20
 FALSE_FLAG = 1e-3
-# probability mass of the distribution's upper tail that is dropped as it is built: a million times below
-# FALSE_FLAG, so no limit moves (the dropped mass only ever makes a limit smaller, by far less than one request)
+# probability mass of each tail of the distribution that is dropped as it is built: a million times below
+# FALSE_FLAG, so no limit moves by more than a request
 NEGLIGIBLE = 1e-9
 
 
